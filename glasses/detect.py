@@ -1,0 +1,91 @@
+"""Find faces with facenet-pytorch's MTCNN, run the way measurements on real photos say is fast.
+
+MTCNN's cost is set by how many candidate windows its first stage proposes, which grows as the smallest face
+it looks for shrinks relative to the image. So a first pass looks for faces of at least `min_face_size`
+pixels (capped at a quarter of the shorter side, so small photos still work) on an image no larger than
+`max_side`. Only when that pass finds nothing does a second, slower pass run: the image upscaled (small
+photos) and padded (tight face crops), with laxer stage thresholds. Faces below `min_prob` are dropped in
+both passes: on real photos they were stray or false faces. bench/speed.py reports the recall this keeps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from facenet_pytorch import MTCNN
+from facenet_pytorch.models.utils.detect_face import detect_face
+from PIL import Image, ImageOps
+
+# Images whose shorter side is below this cannot hold a face MTCNN can find (its windows are 12 px).
+MIN_IMAGE_SIDE = 16
+_STRICT_THRESHOLDS = (0.6, 0.7, 0.7)    # MTCNN's defaults for its three stages
+_LAX_THRESHOLDS = (0.5, 0.6, 0.6)
+_PYRAMID_FACTOR = 0.709
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A face: its box (x1, y1, x2, y2) in pixels of the image given, and MTCNN's confidence."""
+
+    box: tuple[float, float, float, float]
+    prob: float
+
+    @property
+    def area(self) -> float:
+        x1, y1, x2, y2 = self.box
+        return (x2 - x1) * (y2 - y1)
+
+
+class FaceDetector:
+    """Every face in an RGB image, largest first."""
+
+    def __init__(self, device: str = "cpu", min_face_size: int = 40, max_side: int = 1280,
+                 min_prob: float = 0.9):
+        if min_face_size < 12:
+            raise ValueError(f"min_face_size must be at least 12 pixels, got {min_face_size}")
+        if max_side < 64:
+            raise ValueError(f"max_side must be at least 64 pixels, got {max_side}")
+        self.device = torch.device(device)
+        self.min_face_size = min_face_size
+        self.max_side = max_side
+        self.min_prob = min_prob
+        self._nets = MTCNN(device=self.device)  # holds the P-, R- and O-nets and their shipped weights
+
+    def detect(self, image: Image.Image) -> list[Detection]:
+        if min(image.size) < MIN_IMAGE_SIDE:
+            return []
+        scale = min(1.0, self.max_side / max(image.size))
+        min_face = min(self.min_face_size * scale, min(image.size) * scale / 4)
+        faces = self._run(image, scale, pad=0, min_face=min_face, thresholds=_STRICT_THRESHOLDS)
+        if not faces:
+            faces = self._second_chance(image, scale)
+        return sorted(faces, key=lambda face: face.area, reverse=True)
+
+    def _second_chance(self, image: Image.Image, scale: float) -> list[Detection]:
+        """Slower pass for photos the first found empty: faces in profile, in sunglasses, or cropped tight."""
+        if max(image.size) * scale < 400:
+            scale *= 2
+        pad = round(0.2 * min(image.size) * scale)
+        return self._run(image, scale, pad=pad, min_face=20, thresholds=_LAX_THRESHOLDS)
+
+    def _run(self, image: Image.Image, scale: float, pad: int, min_face: float,
+             thresholds: tuple[float, float, float]) -> list[Detection]:
+        work = image
+        if scale != 1.0:
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            work = image.resize(size, Image.BILINEAR)
+        if pad:
+            work = ImageOps.expand(work, border=pad, fill=(127, 127, 127))
+        with torch.no_grad():
+            batch_boxes, _ = detect_face(work, min_face, self._nets.pnet, self._nets.rnet, self._nets.onet,
+                                         list(thresholds), _PYRAMID_FACTOR, self.device)
+        rows = np.asarray(batch_boxes[0], dtype=object).astype(float).reshape(-1, 5)
+        faces = []
+        for x1, y1, x2, y2, prob in rows:
+            box = tuple(float(np.clip(v, 0, limit)) for v, limit in
+                        zip(((x1 - pad) / scale, (y1 - pad) / scale, (x2 - pad) / scale, (y2 - pad) / scale),
+                            (image.width, image.height, image.width, image.height)))
+            if prob >= self.min_prob and box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
+                faces.append(Detection(box=box, prob=float(prob)))
+        return faces

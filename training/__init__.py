@@ -1,0 +1,1 @@
+"""Data importers, face-crop cache and training for the glasses classifier. Output lands in weights/."""

@@ -1,0 +1,85 @@
+"""Detect and crop every manifest image once, with the inference detector and crop, and cache the result.
+
+The cache (`.cache/crops/`, never committed) is keyed by the image list and every setting that changes a
+crop, so a changed detector or crop size recomputes instead of silently reusing stale faces. Images in which
+no face is found, or which cannot be read, are kept in the arrays (flagged) so they are counted and reported.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from glasses.crop import crop_face
+from glasses.detect import FaceDetector
+from glasses.images import ImageError, load_image
+
+CACHE_DIR = Path(".cache/crops")
+
+
+@dataclass
+class Crops:
+    """Row i of each array belongs to manifest row i. `status`: "ok", "no_face" or an error reason."""
+
+    images: np.ndarray      # (N, S, S, 3) uint8, zeros where there is no face
+    face_prob: np.ndarray   # (N,) float32, 0 where there is no face
+    status: np.ndarray      # (N,) str
+
+    @property
+    def found(self) -> np.ndarray:
+        return self.status == "ok"
+
+
+_worker_detector: FaceDetector | None = None
+_worker_settings: dict = {}
+
+
+def _init_worker(settings: dict) -> None:
+    global _worker_detector, _worker_settings
+    torch.set_num_threads(1)
+    _worker_settings = settings
+    _worker_detector = FaceDetector(min_face_size=settings["min_face_size"], max_side=settings["max_side"])
+
+
+def _crop_one(path: str) -> tuple[np.ndarray | None, float, str]:
+    size, margin = _worker_settings["size"], _worker_settings["margin"]
+    try:
+        image = load_image(path)
+    except ImageError as err:
+        return None, 0.0, err.reason
+    faces = _worker_detector.detect(image)
+    if not faces:
+        return None, 0.0, "no_face"
+    return np.asarray(crop_face(image, faces[0].box, size, margin)), faces[0].prob, "ok"
+
+
+def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_face_size: int = 40,
+                  max_side: int = 1280, workers: int = 2) -> Crops:
+    """Crops of the largest face in each row's image, from cache when nothing that shapes them changed."""
+    settings = {"size": size, "margin": margin, "min_face_size": min_face_size, "max_side": max_side}
+    paths = [str(root / row["path"]) for row in rows]
+    key = hashlib.sha1(json.dumps([settings, [row["path"] for row in rows]]).encode()).hexdigest()[:16]
+    cache = CACHE_DIR / f"{key}.npz"
+    if cache.exists():
+        with np.load(cache) as data:
+            return Crops(data["images"], data["face_prob"], data["status"])
+    images = np.zeros((len(paths), size, size, 3), np.uint8)
+    face_prob = np.zeros(len(paths), np.float32)
+    status = []
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (settings,)) as pool:
+        results = pool.imap(_crop_one, paths, chunksize=8)
+        for i, (crop, prob, state) in enumerate(tqdm(results, total=len(paths), desc="face crops")):
+            if crop is not None:
+                images[i] = crop
+            face_prob[i] = prob
+            status.append(state)
+    crops = Crops(images, face_prob, np.array(status))
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, images=crops.images, face_prob=crops.face_prob, status=crops.status)
+    return crops

@@ -1,0 +1,97 @@
+"""Importers: each publisher's label format in ../shared/data -> manifest rows.
+
+A row is `path,label,source,group,split`: `path` relative to the data folder, `label` 1 = glasses worn,
+`group` the person where the data has persons (splits never divide a person), `split` train/val/test.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+MANIFEST_COLUMNS = ("path", "label", "source", "group", "split")
+TEST_FRACTION = 0.1
+VAL_FRACTION = 0.1
+
+
+def split_for(group: str) -> str:
+    """A stable split from a hash of the group, so a person always lands in the same split on every machine."""
+    fraction = int(hashlib.sha1(group.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    if fraction < TEST_FRACTION:
+        return "test"
+    return "val" if fraction < TEST_FRACTION + VAL_FRACTION else "train"
+
+
+def _row(path: Path, root: Path, label: int, source: str, group: str) -> dict:
+    return {"path": path.relative_to(root).as_posix(), "label": label, "source": source,
+            "group": group, "split": split_for(f"{source}/{group}")}
+
+
+def celeba_hq(root: Path) -> list[dict]:
+    """CelebAMask-HQ attribute file: a count line, a names line, then `<file> v1 ... v40` in +1/-1.
+
+    It names no person, so each image is its own group.
+    """
+    folder = root / "celeba_hq"
+    lines = (folder / "CelebAMask-HQ-attribute-anno.txt").read_text().splitlines()
+    column = lines[1].split().index("Eyeglasses") + 1
+    rows = []
+    for line in lines[2:]:
+        fields = line.split()
+        if fields:
+            rows.append(_row(folder / "images" / fields[0], root, int(fields[column] == "1"),
+                             "celeba_hq", fields[0]))
+    return rows
+
+
+def olivetti(root: Path) -> list[dict]:
+    """labels.csv: `path,glasses,subject`, paths relative to the olivetti folder."""
+    folder = root / "olivetti"
+    with open(folder / "labels.csv", newline="") as f:
+        return [_row(folder / rec["path"], root, int(rec["glasses"]), "olivetti", rec["subject"])
+                for rec in csv.DictReader(f)]
+
+
+def cmu_faces(root: Path) -> list[dict]:
+    """`<person>/<person>_<pose>_<expression>_<eyes>.pgm`, eyes `sunglasses` or `open`; `.bad` files skipped."""
+    rows = []
+    for path in sorted((root / "cmu_faces").glob("*/*.pgm")):
+        person, _pose, _expression, eyes = path.stem.split("_")[:4]
+        rows.append(_row(path, root, int(eyes == "sunglasses"), "cmu_faces", person))
+    return rows
+
+
+def yalefaces(root: Path) -> list[dict]:
+    """`subjectNN.<condition>`: only `glasses` and `noglasses` carry a label; other conditions are left out."""
+    labels = {"glasses": 1, "noglasses": 0}
+    rows = []
+    for path in sorted((root / "yalefaces").glob("subject*.*")):
+        subject, condition = path.name.split(".", 1)
+        if condition in labels:
+            rows.append(_row(path, root, labels[condition], "yalefaces", subject))
+    return rows
+
+
+IMPORTERS = {"celeba_hq": celeba_hq, "olivetti": olivetti, "cmu_faces": cmu_faces, "yalefaces": yalefaces}
+
+
+def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
+    return [row for name in sources for row in IMPORTERS[name](root)]
+
+
+def write_manifest(rows: list[dict], out: Path) -> None:
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_manifest(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    missing = set(MANIFEST_COLUMNS) - set(rows[0] if rows else MANIFEST_COLUMNS)
+    if missing:
+        raise ValueError(f"{path}: manifest lacks columns {sorted(missing)}")
+    for row in rows:
+        row["label"] = int(row["label"])
+    return rows
