@@ -39,17 +39,18 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     `source` may be a path, the bytes of an encoded file, a PIL image, or an HxWx3 / HxW uint8 array.
     Transparent pixels are composited over white; 16-bit images are scaled, not clipped, to 8 bits.
     """
-    if isinstance(source, Image.Image):
-        return _to_rgb(source)
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source)
-    name = "<bytes>" if isinstance(source, bytes) else str(source)
-    if not isinstance(source, bytes):
-        _check_file(name)
-    fp = io.BytesIO(source) if isinstance(source, bytes) else name
-    if isinstance(source, bytes) and not source:
-        raise ImageError(name, "empty file")
-    image = _open(fp, name, max_pixels)
+    if isinstance(source, Image.Image):
+        name, image = getattr(source, "filename", "") or "<image>", source
+        _check_size(image, name, max_pixels)
+    else:
+        name = "<bytes>" if isinstance(source, bytes) else str(source)
+        if isinstance(source, bytes) and not source:
+            raise ImageError(name, "empty file")
+        if not isinstance(source, bytes):
+            _check_file(name)
+        image = _open(io.BytesIO(source) if isinstance(source, bytes) else name, name, max_pixels)
     try:
         image.load()
     except Image.DecompressionBombError:
@@ -83,13 +84,30 @@ def _open(fp, name: str, max_pixels: int) -> Image.Image:
         width, height = _size_beyond_pillow_limit(fp)
         raise ImageError(name, f"image too large: {width}x{height}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise ImageError(name, f"unreadable image: {_first_line(err)}") from None
+        raise ImageError(name, _decode_failure(_format_from_magic(fp), err)) from None
+    _check_size(image, name, max_pixels)
+    return image
+
+
+def _check_size(image: Image.Image, name: str, max_pixels: int) -> None:
     if image.width * image.height > max_pixels:
         raise ImageError(name, f"image too large: {image.width}x{image.height} "
-                               f"(limit {max_pixels / 1e6:.0f} megapixels)")
+                               f"(limit {max_pixels / 1e6:g} megapixels)")
     if image.width == 0 or image.height == 0:
         raise ImageError(name, f"image has no pixels: {image.width}x{image.height}")
-    return image
+
+
+_MAGIC = {b"\xff\xd8": "JPEG", b"\x89PNG": "PNG", b"GIF8": "GIF", b"BM": "BMP", b"RIFF": "WEBP"}
+
+
+def _format_from_magic(fp) -> str | None:
+    """The format a file claims by its first bytes, for naming what broke when Pillow fails in the header."""
+    if isinstance(fp, io.BytesIO):
+        head = fp.getvalue()[:4]
+    else:
+        with open(fp, "rb") as f:
+            head = f.read(4)
+    return next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
 
 
 def _size_beyond_pillow_limit(fp) -> tuple[int, int]:
@@ -108,7 +126,7 @@ def _size_beyond_pillow_limit(fp) -> tuple[int, int]:
 def _decode_failure(fmt: str | None, err: Exception) -> str:
     fmt = fmt or "image"
     message = _first_line(err)
-    if "truncated" in message or isinstance(err, EOFError):
+    if "truncated" in message.lower() or isinstance(err, EOFError):
         return f"truncated {fmt}"
     return f"corrupt {fmt}: {message}"
 
@@ -142,18 +160,18 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _array_to_rgb(array: np.ndarray) -> Image.Image:
-    """Arrays from callers: uint8 as is; floats in 0..1 and values up to 65535 scaled into 0..255."""
+    """Arrays from callers: uint8 as is, uint16 scaled by 1/257, floats in 0..1 by 255; other integers as is
+    unless they exceed 255 (then taken as 16-bit)."""
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or 0 in array.shape[:2]:
         raise ImageError("<array>", f"unsupported array shape {array.shape}; expected HxW or HxWx3")
     if array.dtype != np.uint8:
-        array = array.astype(np.float64)
-        top = array.max(initial=0.0)
-        if top > 255:
-            array = array / 257.0           # 16-bit data
-        elif top <= 1.0 and array.min(initial=0.0) >= 0.0:
-            array = array * 255.0           # floats in 0..1
-        array = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+        values = array.astype(np.float64)
+        if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and values.max() > 255):
+            values = values / 257.0
+        elif np.issubdtype(array.dtype, np.floating) and values.min() >= 0.0 and values.max() <= 1.0:
+            values = values * 255.0
+        array = np.clip(np.rint(values), 0, 255).astype(np.uint8)
     image = Image.fromarray(array)
     return _to_rgb(image) if image.mode != "RGB" else image

@@ -20,7 +20,7 @@ from glasses.crop import crop_face
 from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
 
-CACHE_DIR = Path(".cache/crops")
+DEFAULT_CACHE_DIR = Path(".cache/crops")
 
 
 @dataclass
@@ -60,12 +60,13 @@ def _crop_one(path: str) -> tuple[np.ndarray | None, float, str]:
 
 
 def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_face_size: int = 40,
-                  max_side: int = 1280, workers: int = 2) -> Crops:
+                  max_side: int = 1280, workers: int = 2,
+                  cache_dir: Path = DEFAULT_CACHE_DIR) -> Crops:
     """Crops of the largest face in each row's image, from cache when nothing that shapes them changed."""
     settings = {"size": size, "margin": margin, "min_face_size": min_face_size, "max_side": max_side}
     paths = [str(root / row["path"]) for row in rows]
     key = hashlib.sha1(json.dumps([settings, [row["path"] for row in rows]]).encode()).hexdigest()[:16]
-    cache = CACHE_DIR / f"{key}.npz"
+    cache = cache_dir / f"{key}.npz"
     if cache.exists():
         with np.load(cache) as data:
             return Crops(data["images"], data["face_prob"], data["status"])
@@ -80,6 +81,6 @@ def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_fa
             face_prob[i] = prob
             status.append(state)
     crops = Crops(images, face_prob, np.array(status))
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     np.savez(cache, images=crops.images, face_prob=crops.face_prob, status=crops.status)
     return crops

@@ -48,6 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
+    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     parser.add_argument("--out", type=Path, default=Path("weights"), help="where the model and its card go")
@@ -114,7 +115,8 @@ def main(argv=None) -> int:
     # 1. Manifest and face crops.
     rows = read_manifest(args.manifest) if args.manifest else build_manifest(args.data, args.sources)
     rows = select([row for row in rows if row["source"] in args.sources], args.limit)
-    crops = crop_cache.load_or_build(rows, args.data, args.size, DEFAULT_MARGIN, workers=args.workers)
+    crops = crop_cache.load_or_build(rows, args.data, args.size, DEFAULT_MARGIN, workers=args.workers,
+                                      cache_dir=args.cache_dir)
     labels = np.array([row["label"] for row in rows])
     splits = np.array([row["split"] for row in rows])
     sources = np.array([row["source"] for row in rows])
@@ -179,7 +181,7 @@ def main(argv=None) -> int:
     # 4. Best epoch, threshold from validation, metrics on the untouched test split.
     model.load_state_dict(best["state"])
     val_probs = predict(model, val_set, args.batch_size)
-    threshold = best_f1_threshold(val_set.labels.numpy(), val_probs)
+    threshold = round(best_f1_threshold(val_set.labels.numpy(), val_probs), 4)
     test_probs = predict(model, test_set, args.batch_size)
     test_labels, test_sources = test_set.labels.numpy().astype(int), sources[test_mask]
     test = {"all": summarize(test_labels, test_probs, threshold)}
@@ -198,7 +200,7 @@ def main(argv=None) -> int:
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "size_bytes": weights_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
-        "threshold": round(threshold, 4),
+        "threshold": threshold,
         "threshold_rule": "maximises F1 of the glasses class on the validation split",
         "best_epoch": best["epoch"],
         "data": {"sources": sorted(set(sources)),

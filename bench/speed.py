@@ -1,0 +1,87 @@
+"""Speed and face recall of glasses.Predictor on real photos, against MTCNN run with its defaults.
+
+    python bench/speed.py [--per-source 100] [--threads 2]
+
+Prints, per source in ../shared/data: median ms per image end-to-end (read, detect, crop, classify) for our
+detector settings and for facenet-pytorch's default MTCNN feeding the same classifier (the baseline, measured
+in the same run), the ratio between them, the share of images in which each finds a face, and the
+classifier's median ms per face alone.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from facenet_pytorch import MTCNN
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from glasses import Predictor, load_image  # noqa: E402
+from glasses.crop import crop_face  # noqa: E402
+from glasses.weights import DEFAULT_WEIGHTS  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SOURCES = {"celeba_hq": "celeba_hq/images/*.jpg", "olivetti": "olivetti/images/*.png",
+           "cmu_faces": "cmu_faces/*/*.pgm", "yalefaces": "yalefaces/subject*"}
+
+
+def timed(fn, *args):
+    started = time.perf_counter()
+    result = fn(*args)
+    return result, (time.perf_counter() - started) * 1000
+
+
+def baseline_predict(mtcnn: MTCNN, predictor: Predictor, path: str) -> int:
+    """MTCNN(keep_all=True) with facenet-pytorch's defaults, faces at p >= 0.9, then the same classifier."""
+    image = load_image(path)
+    boxes, probs = mtcnn.detect(image)
+    boxes = [] if boxes is None else [b for b, p in zip(boxes.astype(float), probs.astype(float)) if p >= 0.9]
+    predictor.classify([crop_face(image, box, predictor.input_size, predictor.crop_margin) for box in boxes])
+    return len(boxes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-source", type=int, default=100, help="images sampled from each source")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"needs the real photos in {DATA}")
+    torch.set_num_threads(args.threads)
+    predictor, baseline = Predictor(args.weights), MTCNN(keep_all=True, device="cpu")
+    rng = random.Random(args.seed)
+    print(f"threads={args.threads}, {args.per_source} images per source, seed {args.seed}")
+    print(f"{'source':<10} {'ours ms':>8} {'base ms':>8} {'speed-up':>8} {'ours found':>11} {'base found':>11} "
+          f"{'clf ms/face':>11}")
+    for source, pattern in SOURCES.items():
+        paths = sorted(str(p) for p in DATA.glob(pattern))
+        paths = rng.sample(paths, min(args.per_source, len(paths)))
+        for path in paths[:3]:  # warm-up: first calls allocate
+            predictor.predict(path)
+        ours, base, clf, found, base_found = [], [], [], 0, 0
+        for path in paths:
+            faces, ms = timed(predictor.predict, path)
+            ours.append(ms)
+            found += bool(faces)
+            n, ms = timed(baseline_predict, baseline, predictor, path)
+            base.append(ms)
+            base_found += bool(n)
+            if faces:
+                image = load_image(path)
+                crop = crop_face(image, faces[0].box, predictor.input_size, predictor.crop_margin)
+                clf.append(timed(predictor.classify, [crop])[1])
+        ours_ms, base_ms = statistics.median(ours), statistics.median(base)
+        print(f"{source:<10} {ours_ms:8.1f} {base_ms:8.1f} {base_ms / ours_ms:7.2f}x "
+              f"{found:>5}/{len(paths):<5} {base_found:>5}/{len(paths):<5} "
+              f"{statistics.median(clf) if clf else float('nan'):11.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

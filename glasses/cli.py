@@ -1,0 +1,105 @@
+"""`python -m glasses predict PATH...`: one row per face; flags mirror glasses.Predictor's arguments.
+
+Exit status: 0 when every input was read, 1 when some could not be (after all others were processed),
+2 for a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+import torch
+from tqdm import tqdm
+
+from glasses.images import DEFAULT_MAX_PIXELS, ImageError
+from glasses.inputs import expand_inputs
+from glasses.report import FORMATS, RowWriter, error_row, face_rows
+from glasses.weights import DEFAULT_WEIGHTS
+
+EXIT_OK, EXIT_SOME_UNREADABLE, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m glasses",
+                                     description="Tell, for every face in a photo, whether glasses are worn.",
+                                     epilog="Run `python -m glasses predict --help` for the output columns, "
+                                            "formats and exit status.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser(
+        "predict", help="classify every face in images and folders",
+        description="Print one row per detected face: path,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error. "
+                    "face 0 is the largest face; boxes are in pixels of the image as a viewer shows it. label is "
+                    "glasses or no_glasses, no_face (one row) when no face is found, or error (one row; the error "
+                    "column says why).",
+        epilog="Exit status: 0 every input was read; 1 some could not be (all others were still processed); "
+               "2 usage error.")
+    predict.add_argument("paths", nargs="+", metavar="PATH",
+                         help="image files or folders (walked recursively; files that are not images are skipped)")
+    predict.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    predict.add_argument("--output", "-o", metavar="FILE", help="write results to FILE instead of stdout")
+    predict.add_argument("--threshold", type=_probability, default=None,
+                         help="glasses_prob at or above which a face is labelled glasses "
+                              "(default: the model's, chosen on validation data; see weights/model_card.md)")
+    predict.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
+    predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model file (default: %(default)s)")
+    predict.add_argument("--min-face-size", type=_positive_int, default=40,
+                         help="smallest face to look for, in pixels (default: 40; smaller is slower)")
+    predict.add_argument("--max-side", type=_positive_int, default=1280,
+                         help="larger photos are scaled down to this for face detection (default: 1280)")
+    predict.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                         help="refuse images with more pixels than this (default: %(default)s)")
+    predict.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for torch (default: all cores)")
+    predict.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    predict.set_defaults(parser=predict)  # so that errors found after parsing show this command's usage
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    parser = args.parser
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda was asked for, but torch sees no CUDA device on this machine")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from glasses.predictor import Predictor  # after argument checks: loading torch models takes a moment
+    try:
+        predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
+                              min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels)
+    except (OSError, ValueError, RuntimeError) as err:
+        parser.error(str(err))
+    try:
+        out = open(args.output, "w", newline="") if args.output else contextlib.nullcontext(sys.stdout)
+    except OSError as err:
+        parser.error(f"cannot write {args.output}: {err.strerror}")
+    with out as stream:
+        return _predict_all(predictor, expand_inputs(args.paths), RowWriter(args.format, stream), args.quiet)
+
+
+def _predict_all(predictor, files: list[str], writer: RowWriter, quiet: bool) -> int:
+    unreadable = 0
+    for path in tqdm(files, desc="images", unit="img", file=sys.stderr, disable=quiet or len(files) < 2 or None):
+        try:
+            rows = face_rows(path, predictor.predict(path))
+        except ImageError as err:
+            rows, unreadable = [error_row(path, err.reason)], unreadable + 1
+        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
+            rows, unreadable = [error_row(path, f"unexpected error: {type(err).__name__}: {err}")], unreadable + 1
+        writer.write(rows)
+    writer.close()
+    return EXIT_SOME_UNREADABLE if unreadable else EXIT_OK
+

@@ -1,0 +1,28 @@
+"""Draw each face's box with its label and confidence onto a copy of the photo."""
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFont
+
+from glasses.predictor import GLASSES, FaceResult
+
+_COLOURS = {GLASSES: (0, 200, 120), "no_glasses": (255, 170, 0)}
+
+
+def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
+    """Box and caption sizes follow the photo's size, so they stay readable on thumbnails and on 4K photos."""
+    out = image.convert("RGB")
+    draw = ImageDraw.Draw(out)
+    line = max(2, round(min(out.size) / 200))
+    font = ImageFont.load_default(size=max(12, round(min(out.size) / 30)))
+    for face in faces:
+        colour = _COLOURS.get(face.label, (255, 255, 255))
+        confidence = face.glasses_prob if face.label == GLASSES else 1 - face.glasses_prob
+        caption = f"{face.label.replace('_', ' ')} {confidence:.0%}"
+        x1, y1, x2, y2 = face.box
+        draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
+        left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
+        height = bottom - top + 2 * line
+        label_top = y1 - height if y1 - height >= 0 else y2      # above the box, or below when no room
+        draw.rectangle((x1, label_top, x1 + right - left + 2 * line, label_top + height), fill=colour)
+        draw.text((x1 + line, label_top + line - top), caption, fill=(0, 0, 0), font=font)
+    return out

@@ -1,0 +1,34 @@
+"""Shared fixtures: one untrained model file and one Predictor for the whole session (MTCNN is slow on CPU)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # so that a bare `pytest` works as well as `python -m pytest`
+    sys.path.insert(0, str(REPO))
+
+# Real photos live beside the checkout (../shared/data); they are never copied into the repository.
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_data = pytest.mark.skipif(not DATA.is_dir(),
+                                reason="real photos in ../shared/data are absent (they sit beside the checkout in CI)")
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory) -> Path:
+    """An untrained GlassesNet in the shipped file format: enough to exercise every code path but the accuracy."""
+    from glasses.model import GlassesNet
+    from glasses.weights import save_model
+
+    path = tmp_path_factory.mktemp("weights") / "random.pt"
+    save_model(GlassesNet(), path, 96, 0.25, 0.5, (24, 48, 96, 160, 256))
+    return path
+
+
+@pytest.fixture(scope="session")
+def predictor(random_weights):
+    import glasses
+
+    return glasses.Predictor(random_weights)

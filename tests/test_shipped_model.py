@@ -1,0 +1,49 @@
+"""The model in weights/ on real held-out photos: the numbers users get, not those of an untrained stand-in."""
+import json
+import random
+
+import pytest
+
+from glasses import Predictor
+from glasses.weights import DEFAULT_WEIGHTS
+from tests.conftest import DATA, needs_data
+from training.sources import build_manifest
+
+CARD = DEFAULT_WEIGHTS.parent / "model_card.json"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return Predictor()
+
+
+def test_model_file_is_small_and_its_card_matches_it(shipped):
+    card = json.loads(CARD.read_text())
+    assert DEFAULT_WEIGHTS.stat().st_size <= 3_000_000
+    assert card["model"]["size_bytes"] == DEFAULT_WEIGHTS.stat().st_size
+    assert shipped.threshold == pytest.approx(card["threshold"], abs=1e-4)
+    assert (shipped.input_size, shipped.crop_margin) == (card["model"]["input_size"], card["model"]["crop_margin"])
+
+
+@needs_data
+def test_shipped_model_is_right_on_held_out_celeba_photos(shipped):
+    """30 glasses and 30 no-glasses photos from the test split, which training never saw."""
+    test_rows = [r for r in build_manifest(DATA, ("celeba_hq",)) if r["split"] == "test"]
+    rng = random.Random(0)
+    chosen = [r for label in (0, 1) for r in rng.sample([r for r in test_rows if r["label"] == label], 30)]
+    correct = 0
+    for row in chosen:
+        faces = shipped.predict(DATA / row["path"])
+        assert faces, f"no face found in {row['path']}"
+        correct += (faces[0].label == "glasses") == bool(row["label"])
+    assert correct / len(chosen) >= 0.9
+
+
+@needs_data
+def test_threshold_relabels_without_changing_probabilities(shipped):
+    path = sorted((DATA / "celeba_hq" / "images").glob("*.jpg"))[0]
+    face = shipped.predict(path)[0]
+    assert face.with_threshold(0.0).label == "glasses"
+    assert face.with_threshold(1.0).label == ("glasses" if face.glasses_prob >= 1.0 else "no_glasses")
+    assert face.with_threshold(0.3).glasses_prob == face.glasses_prob
+    assert face.to_dict()["box"] == list(face.box)
