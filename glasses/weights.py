@@ -19,7 +19,8 @@ def save_model(model: GlassesNet, path: Path, input_size: int, crop_margin: floa
 
 
 def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[GlassesNet, dict]:
-    """The model in eval mode, and its config (`input_size`, `crop_margin`, `widths`, `threshold`)."""
+    """The model ready for inference (eval mode, BatchNorm folded), and its config (`input_size`,
+    `crop_margin`, `widths`, `threshold`)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -30,4 +31,4 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[GlassesNet, dict]:
     config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
     model = GlassesNet(widths=tuple(config["widths"]))
     model.load_state_dict(checkpoint["state_dict"])
-    return model.eval(), config
+    return model.eval().fold_batchnorm(), config

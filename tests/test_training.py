@@ -2,6 +2,8 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 
 from glasses import Predictor
 from tests.conftest import DATA, needs_data
@@ -34,24 +36,35 @@ def test_importers_read_every_labelled_photo():
 
 
 @needs_data
-def test_tiny_training_run_ships_a_usable_model_and_resumes(tmp_path):
-    args = ["--data", str(DATA), "--sources", "olivetti", "--limit", "8", "--epochs", "1", "--workers", "1",
+def test_tiny_training_run_resumes_after_an_interruption_and_ships_a_usable_model(tmp_path, monkeypatch):
+    args = ["--data", str(DATA), "--sources", "olivetti", "--limit", "8", "--epochs", "2", "--workers", "1",
             "--batch-size", "8", "--cache-dir", str(tmp_path / "cache"), "--run-dir", str(tmp_path / "run"),
             "--out", str(tmp_path / "weights")]
-    assert train.main(args) == 0
+    real_save, saves = torch.save, []
+
+    def save_then_crash_in_second_epoch(obj, path, *rest, **kwargs):
+        saves.append(path)
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # the machine goes away while epoch 1 is being checkpointed
+        return real_save(obj, path, *rest, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save_then_crash_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(args)
+    monkeypatch.undo()
+    assert not (tmp_path / "weights" / "glasses.pt").exists()
+
+    with pytest.raises(SystemExit, match="same --epochs"):
+        train.main(args[:args.index("--epochs")] + ["--epochs", "3"] + args[args.index("--epochs") + 2:] +
+                   ["--resume"])
+    assert train.main(args + ["--resume"]) == 0
     card = json.loads((tmp_path / "weights" / "model_card.json").read_text())
-    assert len(card["history"]) == 1
+    assert [h["epoch"] for h in card["history"]] == [0, 1]
+    assert all(np.isfinite(h["loss"]) for h in card["history"])
     assert set(card["test_metrics"]) == {"all", "olivetti"}
-    assert 0.0 <= card["threshold"] <= 1.0
     assert (tmp_path / "weights" / "model_card.md").read_text().startswith("# glasses model card")
 
     predictor = Predictor(tmp_path / "weights" / "glasses.pt")
     assert predictor.threshold == card["threshold"]
-    probs = predictor.classify([])
-    assert probs.shape == (0,)
+    assert predictor.classify([]).shape == (0,)
 
-    resumed = args[:args.index("--epochs")] + ["--epochs", "2"] + args[args.index("--epochs") + 2:] + ["--resume"]
-    assert train.main(resumed) == 0
-    card = json.loads((tmp_path / "weights" / "model_card.json").read_text())
-    assert [h["epoch"] for h in card["history"]] == [0, 1]
-    assert np.isfinite(card["history"][1]["loss"])

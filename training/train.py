@@ -146,6 +146,8 @@ def main(argv=None) -> int:
     last = args.run_dir / "last.pt"
     if args.resume and last.exists():
         state = torch.load(last, weights_only=False)
+        if state["epochs"] != args.epochs:
+            sys.exit(f"{last} belongs to a run of --epochs {state['epochs']}; resume it with the same --epochs")
         for obj, key in ((model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler")):
             obj.load_state_dict(state[key])
         history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
@@ -165,9 +167,10 @@ def main(argv=None) -> int:
             total_loss += loss.item() * len(targets)
         val_probs = predict(model, val_set, args.batch_size)
         val_labels = val_set.labels.numpy()
-        val_auc = summarize(val_labels, val_probs, 0.5)["roc_auc"] or 0.0
+        val_summary = summarize(val_labels, val_probs, 0.5)
+        val_auc = val_summary["roc_auc"] or 0.0
         record = {"epoch": epoch, "loss": round(total_loss / max(len(train_set), 1), 4), "val_auc": val_auc,
-                  "val_f1_at_0.5": summarize(val_labels, val_probs, 0.5)["f1"],
+                  "val_f1_at_0.5": val_summary["f1"],
                   "seconds": round(time.time() - started, 1)}
         history.append(record)
         print(json.dumps(record), flush=True)
@@ -176,7 +179,7 @@ def main(argv=None) -> int:
                     "state": {k: v.clone() for k, v in model.state_dict().items()}}
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(), "history": history, "best": best, "epoch": epoch,
-                    "rng": torch.get_rng_state()}, last)
+                    "epochs": args.epochs, "rng": torch.get_rng_state()}, last)
 
     # 4. Best epoch, threshold from validation, metrics on the untouched test split.
     model.load_state_dict(best["state"])
