@@ -81,11 +81,7 @@ class FaceDetector:
             batch_boxes, _ = detect_face(work, min_face, self._nets.pnet, self._nets.rnet, self._nets.onet,
                                          list(thresholds), _PYRAMID_FACTOR, self.device)
         rows = np.asarray(batch_boxes[0], dtype=object).astype(float).reshape(-1, 5)
-        faces = []
-        for x1, y1, x2, y2, prob in rows:
-            box = tuple(float(np.clip(v, 0, limit)) for v, limit in
-                        zip(((x1 - pad) / scale, (y1 - pad) / scale, (x2 - pad) / scale, (y2 - pad) / scale),
-                            (image.width, image.height, image.width, image.height)))
-            if prob >= self.min_prob and box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
-                faces.append(Detection(box=box, prob=float(prob)))
-        return faces
+        rows = rows[rows[:, 4] >= self.min_prob]
+        boxes = np.clip((rows[:, :4] - pad) / scale, 0, [image.width, image.height, image.width, image.height])
+        return [Detection(box=tuple(float(v) for v in box), prob=float(prob)) for box, prob in zip(boxes, rows[:, 4])
+                if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]

@@ -105,3 +105,18 @@ def test_large_photo(predictor, upright):
     side = max(ox2 - ox1, oy2 - oy1) * scale
     assert abs((x1 + x2) / 2 - (ox1 + ox2) / 2 * scale) <= 0.10 * side
     assert abs((y1 + y2) / 2 - (oy1 + oy2) / 2 * scale) <= 0.10 * side
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["olivetti/images/011.png", "olivetti/images/014.png",
+                                  "cmu_faces/an2i/an2i_right_angry_sunglasses.pgm"])
+def test_second_pass_finds_faces_the_fast_pass_misses(predictor, name):
+    """Tight face crops and faces in sunglasses turned aside: MTCNN's fast pass (and its defaults) find nothing."""
+    from facenet_pytorch import MTCNN
+
+    image = load_image(DATA / name)
+    boxes, probs = MTCNN(keep_all=True, min_face_size=min(40, min(image.size) // 4)).detect(image)
+    assert boxes is None or not (probs.astype(float) >= 0.9).any()
+    faces = predictor.detector.detect(image)
+    assert len(faces) == 1 and faces[0].prob >= 0.9
+    assert_box_inside(faces[0].box, image.size)
