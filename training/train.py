@@ -123,13 +123,11 @@ def main(argv=None) -> int:
     detection = {src: dict(Counter(crops.status[sources == src].tolist())) for src in sorted(set(sources))}
     print("face detection per source:", json.dumps(detection), flush=True)
 
-    def part(split: str, transform=None) -> tuple[CropDataset, np.ndarray]:
+    def part(split: str, transform=None) -> CropDataset:
         keep = (splits == split) & crops.found
-        return CropDataset(crops.images[keep], labels[keep], transform), keep
+        return CropDataset(crops.images[keep], labels[keep], transform)
 
-    train_set, _ = part("train", augmentations())
-    val_set, val_mask = part("val")
-    test_set, test_mask = part("test")
+    train_set, val_set, test_set = part("train", augmentations()), part("val"), part("test")
 
     # 2. Model, loss weighted against the class imbalance, optimiser, schedule.
     model = GlassesNet(widths=WIDTHS)
@@ -186,7 +184,7 @@ def main(argv=None) -> int:
     val_probs = predict(model, val_set, args.batch_size)
     threshold = round(best_f1_threshold(val_set.labels.numpy(), val_probs), 4)
     test_probs = predict(model, test_set, args.batch_size)
-    test_labels, test_sources = test_set.labels.numpy().astype(int), sources[test_mask]
+    test_labels, test_sources = test_set.labels.numpy().astype(int), sources[(splits == "test") & crops.found]
     test = {"all": summarize(test_labels, test_probs, threshold)}
     for src in sorted(set(test_sources)):
         chosen = test_sources == src
