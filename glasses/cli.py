@@ -14,10 +14,11 @@ from tqdm import tqdm
 
 from glasses.images import DEFAULT_MAX_PIXELS, ImageError
 from glasses.inputs import expand_inputs
+from glasses.predictor import Predictor
 from glasses.report import FORMATS, RowWriter, error_row, face_rows
 from glasses.weights import DEFAULT_WEIGHTS
 
-EXIT_OK, EXIT_SOME_UNREADABLE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1   # usage errors exit 2, through argparse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--device cuda was asked for, but torch sees no CUDA device on this machine")
     if args.threads:
         torch.set_num_threads(args.threads)
-    from glasses.predictor import Predictor  # after argument checks: loading torch models takes a moment
     try:
         predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
                               min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels)
