@@ -1,12 +1,13 @@
 """The training pipeline end to end on a tiny subset of the real photos: it must run, ship and resume."""
 import json
+import os
 
 import numpy as np
 import pytest
 import torch
 
 from glasses import Predictor
-from tests.conftest import DATA, needs_data
+from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.sources import build_manifest, split_for
 
@@ -68,3 +69,61 @@ def test_tiny_training_run_resumes_after_an_interruption_and_ships_a_usable_mode
     assert predictor.threshold == card["threshold"]
     assert predictor.classify([]).shape == (0,)
 
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Arguments every tiny run shares: a dozen Olivetti and CMU faces, one epoch, a crop cache of their own."""
+    cache = tmp_path_factory.mktemp("crops")
+    return ["--data", str(DATA), "--sources", "olivetti", "cmu_faces", "--limit", "6", "--epochs", "1",
+            "--workers", "1", "--batch-size", "8", "--cache-dir", str(cache)]
+
+
+@needs_data
+def test_teacher_distils_into_the_student(tiny, tmp_path):
+    from training import teacher
+
+    assert teacher.main(tiny + ["--run-dir", str(tmp_path / "teacher")]) == 0
+    assert json.loads((tmp_path / "teacher" / "teacher_test.json").read_text())["test_at_0.5"]["all"]["n"] > 0
+    out = tmp_path / "weights"
+    assert train.main(tiny + ["--run-dir", str(tmp_path / "run"), "--out", str(out),
+                              "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["distillation"]["weight"] == 0.5
+    assert card["commands"][0].startswith("python -m training.teacher ")
+    assert card["plots"] == ["plots/curves.png", "plots/roc_pr.png", "plots/confusion.png"]
+    for plot in card["plots"]:
+        assert (out / plot).read_bytes().startswith(b"\x89PNG")
+
+
+@needs_data
+def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path):
+    from training import oof
+    from training.sources import read_manifest
+
+    out = tmp_path / "oof.csv"
+    assert oof.main(tiny + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0
+    rows = read_manifest(out)
+    assert {r["source"] for r in rows} == {"olivetti", "cmu_faces"}
+    with_pred = [r for r in rows if r["pred_prob"] != ""]
+    assert all(0.0 <= float(r["pred_prob"]) <= 1.0 for r in with_pred)
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert len(with_pred) + report["not_detected"] == len(rows)  # only faces MTCNN cannot find lack one
+    assert len(report["folds"]) == 3 and sum(f["rows"] for f in report["folds"]) == len(with_pred)
+
+
+@needs_data
+def test_torchrun_trains_with_two_processes_on_gloo(tiny, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "weights"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "training.train", *tiny, "--device", "cpu", "--run-dir", str(tmp_path / "run"),
+               "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["processes"] == 2
+    assert len(card["history"]) == 1

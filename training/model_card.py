@@ -18,6 +18,14 @@ def write_model_card(folder: Path, card: dict) -> None:
     (folder / "model_card.md").write_text(_markdown(card))
 
 
+def add_exports(folder: Path, exports: dict, command: str) -> None:
+    """Record the exported files (size, speed, agreement with PyTorch) and the command in the card."""
+    card = json.loads((folder / "model_card.json").read_text())
+    card["exports"] = exports
+    card["commands"] = [c for c in card["commands"] if not c.startswith("python -m training.export")] + [command]
+    write_model_card(folder, card)
+
+
 def _markdown(card: dict) -> str:
     model, data = card["model"], card["data"]
     lines = [
@@ -41,9 +49,21 @@ def _markdown(card: dict) -> str:
         lines.append(f"| {src} | {m['n']} | {m['positives']} | {m['accuracy']} | {m['precision']} | "
                      f"{m['recall']} | {m['f1']} | {m['roc_auc'] if m['roc_auc'] is not None else '-'} | "
                      f"{m['not_detected']} |")
-    lines += ["", "## Reproduce", "", f"    {card['command']}", "",
+    lines += ["", "Plots of the run (learning curves; ROC and precision-recall per source and confusion matrix on "
+              "the test split):", "", *[f"![{Path(plot).stem}]({plot})" for plot in card.get("plots", [])]]
+    if card.get("exports"):
+        lines += ["", "## Files and speed", "",
+                  f"Classifier alone, per face at batch 1 with {card['exports']['threads']} threads on this "
+                  "project's CPU; the largest difference in probability from PyTorch on random and real crops:",
+                  "", "| runtime | file | bytes | ms/face | max prob diff |", "|---|---|---|---|---|",
+                  *[f"| {e['variant']} | {e['file']} | {e['size_bytes']:,} | {e['ms_per_face']:.2f} | "
+                    f"{e['max_prob_diff']:.1e} |" for e in card["exports"]["variants"]]]
+    distilled = card.get("distillation")
+    lines += ["", "## Reproduce", "", *[f"    {command}" for command in card["commands"]], "",
               f"Best epoch {card['best_epoch']} (validation ROC-AUC {card['validation_roc_auc']}); "
-              f"{card['environment']}.", "",
+              f"{card.get('processes', 1)} process(es); {card['environment']}.",
+              *([f"Distilled from the teacher {distilled['teacher']} (loss weight {distilled['weight']})."]
+                if distilled else []), "",
               "## Licences of the training data", "",
               *[f"- {text}" for text in data["licences"].values()], "",
               "The weights are this project's own work; no training image is distributed with them.", ""]

@@ -80,8 +80,10 @@ def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
 
 
 def write_manifest(rows: list[dict], out: Path) -> None:
+    """The manifest columns first, then any extra ones the rows carry (e.g. `pred_prob`), in first-seen order."""
+    extra = [key for key in dict.fromkeys(k for row in rows for k in row) if key not in MANIFEST_COLUMNS]
     with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=MANIFEST_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(rows)
 

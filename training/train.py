@@ -1,37 +1,38 @@
-"""Train GlassesNet on face crops of the manifest, pick the threshold on validation, ship it to weights/.
+"""Train the shipped GlassesNet on face crops of the manifest, pick its threshold on validation, and write
+weights/glasses.pt with its model card and plots.
 
-    python -m training.train --data ../shared/data --epochs 20
+    python -m training.train --data ../shared/data --epochs 20 [--teacher runs/teacher/teacher.pt]
+    torchrun --nproc-per-node 2 -m training.train ...      # several GPUs or machines (DDP)
 
-Steps, in order: manifest -> cached face crops (same detector and crop as inference) -> train with
-augmentations for real photos, checkpointing every epoch (--resume continues) -> keep the epoch with the best
-validation ROC-AUC -> threshold that maximises validation F1 -> metrics per source on the test split, which
-chooses nothing -> weights/glasses.pt and its model card.
+Steps, in order: manifest (built by the importers, or given: e.g. the relabel workflow's corrected one) ->
+cached face crops (the inference detector and crop) -> soft targets from the teacher, if one is given ->
+training (training/loop.py) -> the epoch with the best validation ROC-AUC -> the threshold that maximises
+validation F1 -> metrics per source on the test split, which chooses nothing -> weights/ and its card.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms import v2
-from tqdm import tqdm
+import torch.distributed as dist
 
 from glasses.crop import DEFAULT_MARGIN
 from glasses.model import GlassesNet
 from glasses.weights import save_model
 from training import crops as crop_cache
+from training.data import Prepared, augmentations, prepare
+from training.loop import fit, predict, rank
 from training.metrics import best_f1_threshold, summarize
 from training.model_card import write_model_card
-from training.sources import IMPORTERS, build_manifest, read_manifest
+from training.plots import write_plots
+from training.sources import IMPORTERS
 
 WIDTHS = (24, 48, 96, 160, 256)
 
@@ -44,64 +45,72 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
     parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=128, help="per process")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
+    parser.add_argument("--distill-weight", type=float, default=0.5,
+                        help="share of the loss that follows the teacher rather than the label (with --teacher)")
     parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
     parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("weights"), help="where the model and its card go")
     return parser.parse_args(argv)
 
 
-def augmentations() -> v2.Compose:
-    """What real photos vary in: pose, lighting, colour or none, focus, compression, things in front."""
-    return v2.Compose([
-        v2.RandomHorizontalFlip(),
-        v2.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.9, 1.1)),
-        v2.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.3, hue=0.03),
-        v2.RandomGrayscale(p=0.2),
-        v2.RandomApply([v2.GaussianBlur(5, sigma=(0.1, 1.5))], p=0.2),
-        v2.RandomApply([v2.JPEG(quality=(30, 90))], p=0.3),
-        v2.ToDtype(torch.float32, scale=True),
-        v2.RandomErasing(p=0.2, scale=(0.02, 0.08)),
-    ])
+def start_distributed(device: str) -> str:
+    """Under torchrun (WORLD_SIZE set) join the process group; returns this process's device."""
+    if "WORLD_SIZE" not in os.environ:
+        return device
+    if device.startswith("cuda"):
+        dist.init_process_group("nccl")
+        device = f"cuda:{os.environ.get('LOCAL_RANK', 0)}"
+        torch.cuda.set_device(device)
+        return device
+    dist.init_process_group("gloo")
+    return device
 
 
-class CropDataset(Dataset):
-    def __init__(self, images: np.ndarray, labels: np.ndarray, transform=None):
-        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)  # uint8 NCHW, shared, not copied
-        self.labels = torch.from_numpy(labels.astype(np.float32))
-        self.transform = transform or v2.ToDtype(torch.float32, scale=True)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i):
-        return self.transform(self.images[i]), self.labels[i]
+def prepare_once(args: argparse.Namespace) -> Prepared:
+    """Under DDP process 0 detects and caches the crops; the others then read the cache."""
+    def load() -> Prepared:
+        return prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers, args.cache_dir)
+    if not dist.is_initialized():
+        return load()
+    data = load() if rank() == 0 else None
+    dist.barrier()
+    return data or load()
 
 
-def select(rows: list[dict], limit: int | None) -> list[dict]:
-    if limit is None:
-        return rows
-    taken = Counter()
-    chosen = []
-    for row in rows:
-        key = (row["source"], row["split"], row["label"])
-        if taken[key] < (limit + 1) // 2:
-            taken[key] += 1
-            chosen.append(row)
-    return chosen
+def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str) -> np.ndarray:
+    """The teacher's P(glasses) for every row (rows outside `mask` get their label): soft targets."""
+    from training.teacher import load_teacher  # the teacher's libraries are needed only when distilling
+    soft = data.labels.astype(np.float32)
+    soft[mask] = predict(load_teacher(path).to(device), data.dataset(mask), device=device)
+    return soft
 
 
-def predict(model: nn.Module, dataset: CropDataset, batch_size: int) -> np.ndarray:
-    model.eval()
-    probs = []
-    with torch.inference_mode():
-        for images, _ in DataLoader(dataset, batch_size=batch_size):
-            probs.append(torch.sigmoid(model(images)))
-    return torch.cat(probs).numpy() if probs else np.zeros(0, np.float32)
+def teacher_command(path: Path | None) -> list[str]:
+    """How the teacher was trained, as its run recorded it, so the card reproduces the whole chain."""
+    report = path and path.parent / "teacher_test.json"
+    return [json.loads(report.read_text())["command"]] if report and report.exists() else []
+
+
+def evaluate(model: GlassesNet, data: Prepared, threshold: float) -> tuple[dict, dict]:
+    """Test metrics per source at `threshold`, and the (labels, probs) per source for the plots."""
+    test = data.mask("test")
+    probs = predict(model, data.dataset(test))
+    labels, sources = data.labels[test], data.column("source")[test]
+    curves = {"all": (labels, probs)}
+    curves.update({src: (labels[sources == src], probs[sources == src]) for src in sorted(set(sources))})
+    metrics = {src: summarize(lab, prob, threshold) for src, (lab, prob) in curves.items()}
+    in_test = data.column("split") == "test"
+    for src in metrics:
+        in_source = in_test & ((data.column("source") == src) if src != "all" else True)
+        metrics[src]["not_detected"] = int((in_source & ~data.crops.found).sum())
+    return metrics, curves
 
 
 def main(argv=None) -> int:
@@ -109,93 +118,36 @@ def main(argv=None) -> int:
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
+    device = start_distributed(args.device)
     args.run_dir.mkdir(parents=True, exist_ok=True)
-    args.out.mkdir(parents=True, exist_ok=True)
 
-    # 1. Manifest and face crops.
-    rows = read_manifest(args.manifest) if args.manifest else build_manifest(args.data, args.sources)
-    rows = select([row for row in rows if row["source"] in args.sources], args.limit)
-    crops = crop_cache.load_or_build(rows, args.data, args.size, DEFAULT_MARGIN, workers=args.workers,
-                                      cache_dir=args.cache_dir)
-    labels = np.array([row["label"] for row in rows])
-    splits = np.array([row["split"] for row in rows])
-    sources = np.array([row["source"] for row in rows])
-    detection = {src: dict(Counter(crops.status[sources == src].tolist())) for src in sorted(set(sources))}
-    print("face detection per source:", json.dumps(detection), flush=True)
+    data = prepare_once(args)
+    detection = data.detection_counts()
+    if rank() == 0:
+        print("face detection per source:", json.dumps(detection), flush=True)
+    train_mask = data.mask("train")
+    soft = teacher_targets(args.teacher, data, train_mask, device) if args.teacher else None
+    train_set = data.dataset(train_mask, augmentations(), soft)
+    val_set = data.dataset(data.mask("val"))
 
-    def part(split: str, transform=None) -> CropDataset:
-        keep = (splits == split) & crops.found
-        return CropDataset(crops.images[keep], labels[keep], transform)
-
-    train_set, val_set, test_set = part("train", augmentations()), part("val"), part("test")
-
-    # 2. Model, loss weighted against the class imbalance, optimiser, schedule.
     model = GlassesNet(widths=WIDTHS)
-    positives = float(train_set.labels.sum())
-    pos_weight = torch.tensor(((len(train_set) - positives) / max(positives, 1.0)) ** 0.5)
-    criterion = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    steps_per_epoch = max(1, -(-len(train_set) // args.batch_size))
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, total_steps=args.epochs * steps_per_epoch)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                        generator=torch.Generator().manual_seed(args.seed))
-    history, best = [], {"val_auc": -1.0, "epoch": -1, "state": None}
-    start_epoch = 0
-    last = args.run_dir / "last.pt"
-    if args.resume and last.exists():
-        state = torch.load(last, weights_only=False)
-        if state["epochs"] != args.epochs:
-            sys.exit(f"{last} belongs to a run of --epochs {state['epochs']}; resume it with the same --epochs")
-        for obj, key in ((model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler")):
-            obj.load_state_dict(state[key])
-        history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1
-        torch.set_rng_state(state["rng"])
-        print(f"resumed from {last} after epoch {state['epoch']}", flush=True)
+    result = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                 seed=args.seed, run_dir=args.run_dir, resume=args.resume,
+                 distill_weight=args.distill_weight if args.teacher else 0.0, device=device)
+    if rank() != 0:
+        dist.destroy_process_group()
+        return 0
 
-    # 3. Train; evaluate on validation each epoch; checkpoint.
-    for epoch in range(start_epoch, args.epochs):
-        model.train()
-        started, total_loss = time.time(), 0.0
-        for images, targets in tqdm(loader, desc=f"epoch {epoch}", leave=False):
-            loss = criterion(model(images), targets)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total_loss += loss.item() * len(targets)
-        val_probs = predict(model, val_set, args.batch_size)
-        val_labels = val_set.labels.numpy()
-        val_summary = summarize(val_labels, val_probs, 0.5)
-        val_auc = val_summary["roc_auc"] or 0.0
-        record = {"epoch": epoch, "loss": round(total_loss / max(len(train_set), 1), 4), "val_auc": val_auc,
-                  "val_f1_at_0.5": val_summary["f1"],
-                  "seconds": round(time.time() - started, 1)}
-        history.append(record)
-        print(json.dumps(record), flush=True)
-        if val_auc > best["val_auc"]:
-            best = {"val_auc": val_auc, "epoch": epoch,
-                    "state": {k: v.clone() for k, v in model.state_dict().items()}}
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "history": history, "best": best, "epoch": epoch,
-                    "epochs": args.epochs, "rng": torch.get_rng_state()}, last)
+    model.load_state_dict(result.best_state)
+    model.cpu()
+    threshold = round(best_f1_threshold(val_set.labels.numpy(), predict(model, val_set)), 4)
+    test, curves = evaluate(model, data, threshold)
 
-    # 4. Best epoch, threshold from validation, metrics on the untouched test split.
-    model.load_state_dict(best["state"])
-    val_probs = predict(model, val_set, args.batch_size)
-    threshold = round(best_f1_threshold(val_set.labels.numpy(), val_probs), 4)
-    test_probs = predict(model, test_set, args.batch_size)
-    test_labels, test_sources = test_set.labels.numpy().astype(int), sources[(splits == "test") & crops.found]
-    test = {"all": summarize(test_labels, test_probs, threshold)}
-    for src in sorted(set(test_sources)):
-        chosen = test_sources == src
-        test[src] = summarize(test_labels[chosen], test_probs[chosen], threshold)
-    for src in test:
-        in_split = (splits == "test") & ((sources == src) if src != "all" else True)
-        test[src]["not_detected"] = int((in_split & ~crops.found).sum())
-
-    # 5. Ship: model file and card.
+    args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
     save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, WIDTHS)
+    plots = write_plots(args.out / "plots", result.history, curves, threshold)
+    splits = data.column("split")
     write_model_card(args.out, {
         "model": {"file": weights_path.name, "architecture": "GlassesNet", "widths": list(WIDTHS),
                   "parameters": sum(p.numel() for p in model.parameters()),
@@ -203,17 +155,23 @@ def main(argv=None) -> int:
                   "crop_margin": DEFAULT_MARGIN},
         "threshold": threshold,
         "threshold_rule": "maximises F1 of the glasses class on the validation split",
-        "best_epoch": best["epoch"],
-        "data": {"sources": sorted(set(sources)),
+        "best_epoch": result.best_epoch,
+        "processes": dist.get_world_size() if dist.is_initialized() else 1,
+        "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight} if args.teacher else None,
+        "data": {"sources": sorted(set(data.column("source"))),
                  "rows_per_split": {s: int((splits == s).sum()) for s in ("train", "val", "test")},
                  "face_detection": detection},
         "test_metrics": test,
-        "validation_roc_auc": best["val_auc"],
-        "history": history,
-        "command": "python -m training.train " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "validation_roc_auc": result.best_val_auc,
+        "history": result.history,
+        "plots": [path.relative_to(args.out).as_posix() for path in plots],
+        "commands": [*teacher_command(args.teacher),
+                     "python -m training.train " + " ".join(argv if argv is not None else sys.argv[1:])],
         "environment": {"python": platform.python_version(), "torch": torch.__version__},
     })
     print(json.dumps({"threshold": threshold, "test": test}, indent=1))
+    if dist.is_initialized():
+        dist.destroy_process_group()
     return 0
 
 

@@ -1,0 +1,102 @@
+"""From a manifest to tensors: the rows, their cached face crops, datasets per split, and augmentations.
+
+Every training entry point (the shipped student, the teacher, the k-fold out-of-fold run) reads its data
+through `prepare`, so they all see the same rows, crops and splits.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from torchvision.transforms import v2
+
+from glasses.crop import DEFAULT_MARGIN
+from training import crops as crop_cache
+from training.sources import build_manifest, read_manifest
+
+
+def augmentations() -> v2.Compose:
+    """What real photos vary in: pose, lighting, colour or none, focus, compression, things in front."""
+    return v2.Compose([
+        v2.RandomHorizontalFlip(),
+        v2.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.9, 1.1)),
+        v2.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.3, hue=0.03),
+        v2.RandomGrayscale(p=0.2),
+        v2.RandomApply([v2.GaussianBlur(5, sigma=(0.1, 1.5))], p=0.2),
+        v2.RandomApply([v2.JPEG(quality=(30, 90))], p=0.3),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.RandomErasing(p=0.2, scale=(0.02, 0.08)),
+    ])
+
+
+class CropDataset(Dataset):
+    """(image float 0..1 CHW, hard label, soft target). The soft target is a teacher's probability where
+    one is given, else the label itself, so the same loss serves plain and distilled training."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, transform=None, soft: np.ndarray | None = None):
+        self.images = torch.from_numpy(images).permute(0, 3, 1, 2)  # uint8 NCHW, a view, not a copy
+        self.labels = torch.from_numpy(labels.astype(np.float32))
+        self.soft = self.labels if soft is None else torch.from_numpy(soft.astype(np.float32))
+        self.transform = transform or v2.ToDtype(torch.float32, scale=True)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.labels[i], self.soft[i]
+
+
+def select(rows: list[dict], limit: int | None) -> list[dict]:
+    """At most `limit` rows per source and split, half of each label where there are enough (smoke runs)."""
+    if limit is None:
+        return rows
+    taken = Counter()
+    chosen = []
+    for row in rows:
+        key = (row["source"], row["split"], row["label"])
+        if taken[key] < (limit + 1) // 2:
+            taken[key] += 1
+            chosen.append(row)
+    return chosen
+
+
+@dataclass
+class Prepared:
+    """Manifest rows and their crops, aligned: index i of every array is row i."""
+
+    rows: list[dict]
+    crops: crop_cache.Crops
+    size: int
+
+    def column(self, name: str) -> np.ndarray:
+        return np.array([row[name] for row in self.rows])
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.column("label").astype(int)
+
+    def mask(self, split: str) -> np.ndarray:
+        """Rows of `split` whose face was found: the ones that can be trained or scored."""
+        return (self.column("split") == split) & self.crops.found
+
+    def dataset(self, mask: np.ndarray, transform=None, soft: np.ndarray | None = None) -> CropDataset:
+        return CropDataset(self.crops.images[mask], self.labels[mask], transform,
+                           None if soft is None else soft[mask])
+
+    def detection_counts(self) -> dict[str, dict[str, int]]:
+        """Per source, how many images gave a face and why the others did not."""
+        sources = self.column("source")
+        return {src: dict(Counter(self.crops.status[sources == src].tolist())) for src in sorted(set(sources))}
+
+
+def prepare(data: Path, manifest: Path | None, sources: list[str], limit: int | None, size: int,
+            workers: int, cache_dir: Path) -> Prepared:
+    """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops."""
+    rows = read_manifest(manifest) if manifest else build_manifest(data, sources)
+    rows = select([row for row in rows if row["source"] in sources], limit)
+    crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
+    return Prepared(rows, crops, size)

