@@ -16,6 +16,7 @@ from glasses.images import DEFAULT_MAX_PIXELS, ImageError
 from glasses.inputs import expand_inputs
 from glasses.predictor import Predictor
 from glasses.report import FORMATS, RowWriter, error_row, face_rows
+from glasses.runtime import BACKENDS
 from glasses.weights import DEFAULT_WEIGHTS
 
 EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1   # usage errors exit 2, through argparse
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: the model's, chosen on validation data; see weights/model_card.md)")
     predict.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
     predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model file (default: %(default)s)")
+    predict.add_argument("--backend", choices=BACKENDS, default="auto",
+                         help="what runs the classifier: auto = onnxruntime where the model's ONNX export sits "
+                              "beside it, else torch (default: auto)")
     predict.add_argument("--min-face-size", type=_positive_int, default=40,
                          help="smallest face to look for, in pixels (default: 40; smaller is slower)")
     predict.add_argument("--max-side", type=_positive_int, default=1280,
@@ -79,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
-                              min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels)
+                              min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels,
+                              backend=args.backend)
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(str(err))
     try:

@@ -5,13 +5,13 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from glasses.crop import crop_face
 from glasses.detect import FaceDetector
 from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, load_image
-from glasses.weights import DEFAULT_WEIGHTS, load_model
+from glasses.runtime import load_classifier
+from glasses.weights import DEFAULT_WEIGHTS
 
 GLASSES, NO_GLASSES = "glasses", "no_glasses"
 
@@ -40,14 +40,15 @@ def label_for(glasses_prob: float, threshold: float) -> str:
 class Predictor:
     """Detects every face and tells for each whether glasses are worn.
 
-    `threshold=None` takes the one recorded with the model (chosen on validation data).
+    `threshold=None` takes the one recorded with the model (chosen on validation data). `backend`: what runs
+    the classifier, see glasses.runtime ("auto" picks onnxruntime where it can; `self.backend` says which).
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "cpu", threshold: float | None = None,
-                 min_face_size: int = 40, max_side: int = 1280, max_pixels: int = DEFAULT_MAX_PIXELS):
-        self.model, config = load_model(weights)
-        self.device = torch.device(device)
-        self.model.to(self.device)
+                 min_face_size: int = 40, max_side: int = 1280, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 backend: str = "auto"):
+        self.classifier, config = load_classifier(Path(weights), device, backend)
+        self.backend = self.classifier.name
         self.input_size = config["input_size"]
         self.crop_margin = config["crop_margin"]
         self.threshold = config["threshold"] if threshold is None else threshold
@@ -72,7 +73,5 @@ class Predictor:
         """P(glasses) for face crops made by glasses.crop.crop_face at this model's size and margin."""
         if not crops:
             return np.zeros(0, np.float32)
-        batch = torch.from_numpy(np.stack([np.asarray(c.convert("RGB")) for c in crops])).to(self.device)
-        batch = batch.permute(0, 3, 1, 2).float().div_(255)
-        with torch.inference_mode():
-            return torch.sigmoid(self.model(batch)).cpu().numpy()
+        batch = np.stack([np.asarray(c.convert("RGB")) for c in crops]).transpose(0, 3, 1, 2)
+        return self.classifier(np.ascontiguousarray(batch, dtype=np.float32) / 255)

@@ -1,0 +1,87 @@
+"""What runs the classifier: onnxruntime when the ONNX export of these exact weights sits beside them (about
+eight times less time per face on a CPU than PyTorch, whose per-layer overhead dominates so small a network),
+else PyTorch. Both take float RGB crops in 0..1, (N, 3, S, S), and return P(glasses).
+
+The export (training/export.py) records the SHA-256 of the weights file it came from; a stale export, from
+other weights, is never used.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from glasses.weights import load_model
+
+BACKENDS = ("auto", "onnx", "torch")
+WEIGHTS_HASH_KEY = "weights_sha256"
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class TorchClassifier:
+    name = "torch"
+
+    def __init__(self, model: torch.nn.Module, device: str):
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return torch.sigmoid(self.model(torch.from_numpy(batch).to(self.device))).cpu().numpy()
+
+
+class OnnxClassifier:
+    name = "onnx"
+
+    def __init__(self, path: Path, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        logits = self.session.run(None, {"image": batch})[0]
+        return (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+
+
+def onnx_export_of(weights: Path) -> tuple[Path | None, str]:
+    """The ONNX file made from exactly these weights, or None and why not."""
+    path = Path(weights).with_suffix(".onnx")
+    if not path.is_file():
+        return None, f"no ONNX export beside the weights ({path.name})"
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None, "onnxruntime is not installed"
+    recorded = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta() \
+        .custom_metadata_map.get(WEIGHTS_HASH_KEY)
+    if recorded != file_sha256(weights):
+        return None, f"{path.name} was exported from other weights than {Path(weights).name}"
+    return path, ""
+
+
+def load_classifier(weights: Path, device: str = "cpu", backend: str = "auto"):
+    """The classifier (a callable, with `.name` "onnx" or "torch") and the model's config.
+
+    backend "auto": onnxruntime on CPU where a matching export exists, else PyTorch; "onnx" insists (and says
+    why it cannot); "torch" always uses PyTorch.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    model, config = load_model(weights)
+    if backend == "torch" or (backend == "auto" and device != "cpu"):
+        return TorchClassifier(model, device), config
+    path, why_not = onnx_export_of(weights)
+    if path is None:
+        if backend == "onnx":
+            raise ValueError(f"cannot use the onnx backend: {why_not}")
+        return TorchClassifier(model, device), config
+    if device != "cpu":
+        raise ValueError("the onnx backend runs on the CPU; use --backend torch for other devices")
+    return OnnxClassifier(path, torch.get_num_threads()), config
