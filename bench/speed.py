@@ -5,7 +5,8 @@
 Prints, per source in ../shared/data: median ms per image end-to-end (read, detect, crop, classify) for our
 detector settings and for facenet-pytorch's default MTCNN feeding the same classifier (the baseline, measured
 in the same run), the ratio between them, the share of images in which each finds a face, and the
-classifier's median ms per face alone.
+classifier's median ms per face alone, on the backend the Predictor picked (onnxruntime where the export sits
+beside the weights) and on PyTorch.
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ from glasses.weights import DEFAULT_WEIGHTS  # noqa: E402
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SOURCES = {"celeba_hq": "celeba_hq/images/*.jpg", "olivetti": "olivetti/images/*.png",
            "cmu_faces": "cmu_faces/*/*.pgm", "yalefaces": "yalefaces/subject*"}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 def timed(fn, *args):
@@ -55,16 +60,18 @@ def main() -> int:
         sys.exit(f"needs the real photos in {DATA}")
     torch.set_num_threads(args.threads)
     predictor, baseline = Predictor(args.weights), MTCNN(keep_all=True, device="cpu")
+    torch_classifier = Predictor(args.weights, backend="torch")
     rng = random.Random(args.seed)
-    print(f"threads={args.threads}, {args.per_source} images per source, seed {args.seed}")
+    print(f"threads={args.threads}, {args.per_source} images per source, seed {args.seed}, "
+          f"classifier backend {predictor.backend}")
     print(f"{'source':<10} {'ours ms':>8} {'base ms':>8} {'speed-up':>8} {'ours found':>11} {'base found':>11} "
-          f"{'clf ms/face':>11}")
+          f"{'clf ms/face':>11} {'torch clf ms':>12}")
     for source, pattern in SOURCES.items():
         paths = sorted(str(p) for p in DATA.glob(pattern))
         paths = rng.sample(paths, min(args.per_source, len(paths)))
         for path in paths[:3]:  # warm-up: first calls allocate
             predictor.predict(path)
-        ours, base, clf, found, base_found = [], [], [], 0, 0
+        ours, base, clf, torch_clf, found, base_found = [], [], [], [], 0, 0
         for path in paths:
             faces, ms = timed(predictor.predict, path)
             ours.append(ms)
@@ -76,10 +83,11 @@ def main() -> int:
                 image = load_image(path)
                 crop = crop_face(image, faces[0].box, predictor.input_size, predictor.crop_margin)
                 clf.append(timed(predictor.classify, [crop])[1])
+                torch_clf.append(timed(torch_classifier.classify, [crop])[1])
         ours_ms, base_ms = statistics.median(ours), statistics.median(base)
         print(f"{source:<10} {ours_ms:8.1f} {base_ms:8.1f} {base_ms / ours_ms:7.2f}x "
               f"{found:>5}/{len(paths):<5} {base_found:>5}/{len(paths):<5} "
-              f"{statistics.median(clf) if clf else float('nan'):11.2f}")
+              f"{median(clf):11.2f} {median(torch_clf):12.2f}")
     return 0
 
 

@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="larger photos are scaled down to this for face detection (default: 1280)")
     predict.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                          help="refuse images with more pixels than this (default: %(default)s)")
-    predict.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for torch (default: all cores)")
+    predict.add_argument("--threads", type=_positive_int, default=None,
+                         help="CPU threads for torch and onnxruntime (default: all cores)")
     predict.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     predict.set_defaults(parser=predict)  # so that errors found after parsing show this command's usage
     return parser

@@ -9,6 +9,8 @@ import torch
 from glasses import Predictor
 from tests.conftest import DATA, REPO, needs_data
 from training import train
+from training.crops import Crops
+from training.data import Prepared
 from training.sources import build_manifest, split_for
 
 
@@ -16,6 +18,17 @@ def test_splits_are_stable_and_never_divide_a_person():
     assert split_for("olivetti/7") == split_for("olivetti/7")
     splits = {split_for(f"x/{i}") for i in range(200)}
     assert splits == {"train", "val", "test"}
+
+
+def test_small_sources_are_repeated_up_to_their_share_and_nothing_else_changes():
+    big, small = {"source": "big", "label": 0, "split": "train"}, {"source": "small", "label": 1, "split": "train"}
+    rows = [big] * 95 + [small] * 2 + [dict(small, split="test")]
+    data = Prepared(rows, Crops(np.zeros((98, 2, 2, 3), np.uint8), np.zeros(98), np.array(["ok"] * 98)), 2)
+    chosen = data.oversampled(data.mask("train"), 0.05)
+    sources = data.column("source")[chosen].tolist()
+    assert sources.count("big") == 95 and sources.count("small") == 6  # 2 rows x 3 reach 5% of 97
+    assert 97 not in chosen  # the test row stays out
+    assert np.array_equal(data.oversampled(data.mask("train"), 0.0), np.arange(97))
 
 
 @needs_data

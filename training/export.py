@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     model, config = load_model(args.weights)
     size, threshold = config["input_size"], config["threshold"]
-    crops = load_crops(args.calibration, size, args.count) if args.calibration else np.zeros((0, 3, size, size), np.float32)
+    crops = (load_crops(args.calibration, size, args.count) if args.calibration
+             else np.zeros((0, 3, size, size), np.float32))
     calibration, real = np.ascontiguousarray(crops[0::2]), np.ascontiguousarray(crops[1::2])
     inputs = np.concatenate([np.random.default_rng(0).random((64, 3, size, size), dtype=np.float32), real])
 
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     if (args.out / "model_card.json").exists():
-        add_exports(args.out, result, "python -m training.export " + " ".join(argv if argv is not None else sys.argv[1:]))
+        command = "python -m training.export " + " ".join(argv if argv is not None else sys.argv[1:])
+        add_exports(args.out, result, command)
     return 0
 
 

@@ -39,6 +39,9 @@ def _markdown(card: dict) -> str:
         "the test split chooses nothing.", "",
         "| split | rows |", "|---|---|",
         *[f"| {split} | {n} |" for split, n in data["rows_per_split"].items()], "",
+        *([f"Training repeats the rows of each source that is under {data['min_source_share']:.0%} of the training "
+           f"split until it is not ({data['train_items_per_epoch']:,} items per epoch), so the small sources "
+           "count.", ""] if "min_source_share" in data else []),
         "Face detection per source (images without a detected face are left out of training and counted):", "",
         *[f"- {src}: {counts}" for src, counts in data["face_detection"].items()], "",
         "## Test metrics (glasses class, detected faces)", "",

@@ -71,8 +71,8 @@ def main(argv=None) -> int:
     rows = [dict(row, pred_prob="" if np.isnan(p) else round(float(p), 5)) for row, p in zip(data.rows, pred)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_manifest(rows, args.out)
-    args.out.with_suffix(".json").write_text(json.dumps({"out_of_fold_at_0.5": oof, "not_detected": int(len(data.rows) - len(found)),
-                                                       "folds": report}, indent=1))
+    summary = {"out_of_fold_at_0.5": oof, "not_detected": int(len(data.rows) - len(found)), "folds": report}
+    args.out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
     print(json.dumps({"out": str(args.out), "out_of_fold_at_0.5": oof}))
     return 0
 

@@ -51,6 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that follows the teacher rather than the label (with --teacher)")
+    parser.add_argument("--min-source-share", type=float, default=0.05,
+                        help="repeat the training rows of smaller sources until each is at least this share")
     parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
     parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
@@ -127,7 +129,7 @@ def main(argv=None) -> int:
         print("face detection per source:", json.dumps(detection), flush=True)
     train_mask = data.mask("train")
     soft = teacher_targets(args.teacher, data, train_mask, device) if args.teacher else None
-    train_set = data.dataset(train_mask, augmentations(), soft)
+    train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
     val_set = data.dataset(data.mask("val"))
 
     model = GlassesNet(widths=WIDTHS)
@@ -160,6 +162,7 @@ def main(argv=None) -> int:
         "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight} if args.teacher else None,
         "data": {"sources": sorted(set(data.column("source"))),
                  "rows_per_split": {s: int((splits == s).sum()) for s in ("train", "val", "test")},
+                 "min_source_share": args.min_source_share, "train_items_per_epoch": len(train_set),
                  "face_detection": detection},
         "test_metrics": test,
         "validation_roc_auc": result.best_val_auc,
