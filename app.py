@@ -1,0 +1,47 @@
+"""`python app.py`: the web app (Gradio UI and REST routes), as the Hugging Face Space runs it.
+
+Host and port come from --host/--port, else Gradio's usual GRADIO_SERVER_NAME/GRADIO_SERVER_PORT, else
+127.0.0.1:7860. The model is loaded before the server listens, so /api/health answers 200 from the start.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Serve the glasses web app: Gradio UI at /, REST at /api.")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=_port, default=os.environ.get("GRADIO_SERVER_PORT", "7860"),
+                        help="port (default: $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--weights", help="model file (default: the shipped weights/glasses.pt)")
+    return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Imported after parsing: `--help` answers at once instead of after ~10 s of importing torch and Gradio,
+    # and a bad GRADIO_SERVER_PORT gets argparse's message instead of the traceback Gradio's import raises.
+    import uvicorn
+
+    from glasses.weights import DEFAULT_WEIGHTS
+    from webapp.server import create_app
+    from webapp.shared_predictor import SharedPredictor
+
+    weights = args.weights or DEFAULT_WEIGHTS
+    try:
+        predictor = SharedPredictor.load(weights)
+    except (OSError, ValueError, RuntimeError) as err:
+        parser.error(f"cannot load the model from {weights}: {err}")
+    uvicorn.run(create_app(predictor), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Batch tab: many photos (or zips of photos) -> a table with one row per face and a CSV to download.
+
+A file that cannot be read becomes a row with its error; the others still finish.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from glasses import ImageError
+from glasses.report import COLUMNS, RowWriter, error_row, face_rows
+from webapp.batch_inputs import batch_items
+from webapp.face_table import batch_table, summary
+from webapp.shared_predictor import SharedPredictor
+
+
+def build_batch_tab(predictor: SharedPredictor) -> None:
+    files = gr.File(label="Photos, or zips of photos", file_count="multiple", type="filepath", elem_id="batch-files")
+    run = gr.Button("Classify all", variant="primary", elem_id="batch-run")
+    verdict = gr.Markdown(elem_id="batch-summary")
+    table = gr.Dataframe(headers=list(COLUMNS), label="One row per face", interactive=False, elem_id="batch-table")
+    download = gr.File(label="CSV", interactive=False, elem_id="batch-csv")
+
+    def on_run(files: list[str] | None, progress=gr.Progress()):
+        return classify_batch(predictor, files or [], progress)
+
+    run.click(on_run, files, [table, download, verdict], api_name="batch")
+
+
+def classify_batch(predictor: SharedPredictor, paths: list[str], progress) -> tuple[list[list], str | None, str]:
+    if not paths:
+        raise gr.Error("Drop some photos (or a zip of photos) first")
+    rows: list[dict] = []
+    for item in progress.tqdm(batch_items(paths), desc="Classifying", unit="files"):
+        try:
+            rows += face_rows(item.name, predictor.classify(item.read(), item.name).faces)
+        except ImageError as err:
+            rows.append(error_row(item.name, err.reason))
+        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
+            rows.append(error_row(item.name, f"unexpected error: {type(err).__name__}: {err}"))
+    return batch_table(rows), _write_csv(rows), summary(rows)
+
+
+def _write_csv(rows: list[dict]) -> str:
+    """The rows as glasses_results.csv (the CLI's columns) in a folder of its own in the system temp folder;
+    Gradio copies it into its cache to serve it."""
+    path = Path(tempfile.mkdtemp(prefix="glasses-batch-")) / "glasses_results.csv"
+    with open(path, "w", newline="") as out:
+        writer = RowWriter("csv", out)
+        writer.write(rows)
+        writer.close()
+    return str(path)

@@ -1,0 +1,76 @@
+"""Classify tab: one photo (upload, paste or webcam) -> boxes with labels and confidences, a table and the JSON.
+
+The threshold slider re-labels the faces already found, without running the model again.
+
+No example photos are offered: the only photos at hand are the labelled datasets in ../shared/data, whose
+licences forbid redistributing them, and a photo without a face would show nothing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from glasses import FaceResult, ImageError, draw_overlay, load_image
+from glasses.report import face_rows
+from webapp.face_table import PHOTO_COLUMNS, photo_table, summary
+from webapp.shared_predictor import Classified, SharedPredictor
+
+SOURCES = ["upload", "clipboard", "webcam"]
+
+
+def build_classify_tab(predictor: SharedPredictor) -> None:
+    with gr.Row():
+        with gr.Column():
+            photo = gr.Image(label="Photo", sources=SOURCES, type="filepath", elem_id="photo")
+            threshold = gr.Slider(0, 1, value=predictor.threshold, step=0.01, label="Glasses threshold",
+                                  info="glasses_prob at or above this is labelled glasses; the default is the "
+                                       "model's, chosen on validation data", elem_id="threshold")
+        with gr.Column():
+            overlay = gr.Image(label="Faces", format="jpeg", interactive=False, buttons=["download", "fullscreen"],
+                               elem_id="overlay")
+            verdict = gr.Markdown(elem_id="verdict")
+    table = gr.Dataframe(headers=PHOTO_COLUMNS, label="Faces, largest first", interactive=False,
+                         elem_id="faces-table")
+    raw = gr.JSON(label="JSON (as POST /api/classify returns it)", elem_id="faces-json")
+    found = gr.State()   # (path, name, faces) of the last photo, for re-labelling without the model
+
+    def on_photo(photo: dict | None, threshold: float):
+        return classify(predictor, photo, threshold)
+
+    outputs = [overlay, table, raw, verdict]
+    # preprocess=False: the app reads the upload itself, so that a file that is no image, or is too large,
+    # gets the library's reason ("not an image", "image too large: ...") instead of a decoding traceback.
+    photo.change(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
+    threshold.change(relabel, [found, threshold], outputs, api_name="relabel")
+
+
+def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
+    if not upload:   # the photo was cleared
+        return None, [], None, "", None
+    path = upload["path"]
+    name = upload.get("orig_name") or Path(path).name
+    try:
+        result = predictor.classify(path, name)
+    except ImageError as err:
+        raise gr.Error(str(err)) from None
+    return *_show(name, result, threshold), (path, name, result.faces)
+
+
+def relabel(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+    if found is None:   # no photo yet: nothing to re-label
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    path, name, faces = found
+    try:
+        image = load_image(path)
+    except ImageError:
+        raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again") from None
+    return _show(name, Classified(image, faces), threshold)
+
+
+def _show(name: str, result: Classified, threshold: float):
+    """Overlay, table, JSON and verdict of `result` labelled at `threshold`."""
+    shown = Classified(result.image, [face.with_threshold(threshold) for face in result.faces])
+    verdict = summary(face_rows(name, shown.faces)) if shown.faces else "no face found"
+    return draw_overlay(shown.image, shown.faces), photo_table(name, shown.faces), shown.to_dict(), \
+        f"**{name}**: {verdict}"

@@ -1,0 +1,15 @@
+"""How much one upload may weigh, in one place so the REST route, Gradio's uploads and zip members agree.
+
+The pixel limit is the library's (glasses.images.DEFAULT_MAX_PIXELS, applied by the Predictor): it refuses
+an image before decoding it, whatever its size in bytes.
+"""
+from __future__ import annotations
+
+# 50 MB: several times a phone photo, enough for a zip of a few hundred; small enough to hold in memory.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# A batch zip may hold this many images; more are reported as one error row rather than read.
+MAX_ZIP_IMAGES = 1000
+
+
+def too_large(size: int) -> str:
+    return f"too large: {size / 1024 / 1024:.1f} MB (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"

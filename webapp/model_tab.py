@@ -1,0 +1,36 @@
+"""Model tab: the model card that training wrote beside the weights, with its metrics and plots.
+
+The card's markdown refers to its plots by relative paths that a browser cannot reach, so the plots listed
+in the card's JSON (key "plots", when there is one) are shown in a gallery instead.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from webapp.shared_predictor import SharedPredictor
+
+_IMAGE_LINK = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.MULTILINE)
+
+
+def build_model_tab(predictor: SharedPredictor) -> None:
+    folder = predictor.weights.parent
+    card_md, card_json = folder / "model_card.md", folder / "model_card.json"
+    if not card_md.is_file():
+        gr.Markdown(f"No model card beside `{predictor.weights.name}` (looked for `{card_md.name}`).")
+        return
+    gr.Markdown(_IMAGE_LINK.sub("", card_md.read_text()), elem_id="model-card")
+    plots = _plots(folder, card_json)
+    if plots:
+        gr.Gallery(plots, label="Plots", columns=2, height="auto", elem_id="model-plots")
+
+
+def _plots(folder: Path, card_json: Path) -> list[tuple[Image.Image, str]]:
+    """Each plot the card lists that exists, with its name as caption; none when the card lists none."""
+    card = json.loads(card_json.read_text()) if card_json.is_file() else {}
+    paths = [folder / plot for plot in card.get("plots", [])]
+    return [(Image.open(path), path.stem.replace("_", " ")) for path in paths if path.is_file()]
