@@ -32,3 +32,12 @@ def predictor(random_weights):
     import glasses
 
     return glasses.Predictor(random_weights)
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """`python app.py` with the shipped model on a free loopback port, for the REST and browser tests."""
+    from tests.app_server import running_app
+
+    with running_app() as app:
+        yield app

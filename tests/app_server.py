@@ -1,0 +1,71 @@
+"""Start `python app.py` on a free loopback port, as a user would, and wait until GET /api/health is 200.
+
+Used by the REST and browser tests (one server per test session) and by bench/app_start.py and bench/load.py.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    startup_seconds: float   # from starting the process to the first 200 of /api/health
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(timeout: float = 180, args: tuple[str, ...] = ()) -> Iterator[RunningApp]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *args],
+                                   cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+        try:
+            _wait_for_health(url, process, log, started + timeout)
+            yield RunningApp(url, time.perf_counter() - started)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for_health(url: str, process: subprocess.Popen, log, deadline: float) -> None:
+    while time.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with status {process.returncode}:\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"app.py did not answer {url}/api/health in time:\n{_tail(log)}")
+
+
+def _tail(log, chars: int = 3000) -> str:
+    log.seek(0)
+    return log.read()[-chars:]

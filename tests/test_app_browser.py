@@ -1,0 +1,97 @@
+"""The app as a person uses it: headless Chromium (Debian's `chromium`, driven by Playwright) on `python app.py`.
+
+Playwright's own browser downloads are not used (no internet for them); the tests skip, saying why, where
+Debian's chromium is absent (`apt-get install -y chromium`, which .ci/run does).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import zipfile
+
+import pytest
+from PIL import Image
+
+from tests.conftest import DATA, needs_data
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed "
+                                                      "(apt-get install -y chromium; or set CHROMIUM_PATH)")
+TIMEOUT_MS = 120_000   # the model runs on a busy 2-core CPU in CI
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_server.url)
+    yield page
+    page.close()
+
+
+def plain_png(path, size=(64, 48)) -> str:
+    """A photo with no face in it."""
+    Image.new("RGB", size, (120, 140, 160)).save(path)
+    return str(path)
+
+
+@needs_data
+def test_upload_shows_overlay_table_and_json(page, tmp_path):
+    photo = shutil.copy(DATA / "yalefaces" / "subject01.glasses", tmp_path / "subject01.gif")
+    page.locator("#photo input[type=file]").set_input_files(photo)
+    overlay = page.locator("#overlay img")
+    overlay.wait_for()
+    assert overlay.evaluate("img => img.naturalWidth") == 320   # the photo with its boxes drawn on
+    page.get_by_text("subject01.gif: 1 face (1 with glasses)").wait_for()
+    assert "glasses" in page.locator("#faces-table").inner_text()
+    assert '"glasses_prob"' in page.locator("#faces-json").inner_text()
+
+    number = page.locator("#threshold input[type=number]")   # re-label: every face falls under 0.999
+    number.fill("0.999")
+    number.press("Enter")
+    page.get_by_text("subject01.gif: 1 face (0 with glasses)").wait_for()
+    assert "no_glasses" in page.locator("#faces-table").inner_text()
+
+
+def test_batch_table_and_csv_download(page, tmp_path):
+    with zipfile.ZipFile(tmp_path / "more.zip", "w") as archive:
+        archive.write(plain_png(tmp_path / "inner.png"), "inner.png")
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    page.get_by_role("tab", name="Batch").click()
+    page.locator("#batch-files input[type=file]").set_input_files(
+        [plain_png(tmp_path / "plain.png"), tmp_path / "notes.jpg", tmp_path / "more.zip"])
+    page.locator("#batch-run").click()
+    page.get_by_text("0 faces (0 with glasses), 2 photos without a face, 1 unreadable file").wait_for()
+    table = page.locator("#batch-table").inner_text()
+    assert "not an image" in table and "more.zip/inner.png" in table
+
+    with page.expect_download() as download:
+        page.locator("#batch-csv a[download]").first.click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    assert [(r["path"], r["label"], r["error"]) for r in rows] == [
+        ("plain.png", "no_face", ""), ("notes.jpg", "error", "not an image"), ("more.zip/inner.png", "no_face", "")]
+
+
+def test_unreadable_photo_gets_a_message_not_a_traceback(page, tmp_path):
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    page.locator("#photo input[type=file]").set_input_files(tmp_path / "notes.jpg")
+    page.get_by_text("notes.jpg: not an image").wait_for()
+
+
+def test_model_tab_shows_the_card(page):
+    page.get_by_role("tab", name="Model").click()
+    card = page.locator("#model-card")
+    card.get_by_text("Test metrics").wait_for()
+    assert "ROC-AUC" in card.inner_text()

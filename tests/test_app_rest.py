@@ -1,0 +1,162 @@
+"""The app's REST routes (/api/health, /api/classify) and its Gradio endpoints, on a real `python app.py`."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from tests.conftest import DATA, needs_data
+from webapp.limits import MAX_UPLOAD_BYTES
+
+GLASSES = DATA / "yalefaces" / "subject01.glasses"        # a GIF whatever its name says
+NO_GLASSES = DATA / "yalefaces" / "subject02.noglasses"
+
+
+def png(size=(64, 48), mode="RGB") -> bytes:
+    """A plain image with no face in it."""
+    out = io.BytesIO()
+    Image.new(mode, size, 128).save(out, "PNG")
+    return out.getvalue()
+
+
+def post(url: str, fields: dict[str, tuple[str, bytes]]) -> tuple[int, dict]:
+    """POST multipart form data; (status, JSON body)."""
+    boundary = uuid.uuid4().hex
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+        for field, (name, data) in fields.items()) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def classify(app, name: str, data: bytes) -> tuple[int, dict]:
+    return post(f"{app.url}/api/classify", {"image": (name, data)})
+
+
+def test_health_is_ok_once_started(app_server):
+    with urllib.request.urlopen(f"{app_server.url}/api/health") as response:
+        assert response.status == 200
+        assert json.load(response)["status"] == "ok"
+    assert app_server.startup_seconds < 120   # loose: bench/app_start.py measures the real figure
+
+
+@needs_data
+def test_classify_tells_glasses_from_none(app_server):
+    status, with_glasses = classify(app_server, GLASSES.name, GLASSES.read_bytes())
+    assert status == 200
+    assert (with_glasses["width"], with_glasses["height"]) == (320, 243)
+    [face] = with_glasses["faces"]
+    assert face["label"] == "glasses" and face["glasses_prob"] > 0.5 and face["face_prob"] > 0.9
+    x1, y1, x2, y2 = face["box"]
+    assert 0 <= x1 < x2 <= 320 and 0 <= y1 < y2 <= 243
+    status, without = classify(app_server, NO_GLASSES.name, NO_GLASSES.read_bytes())
+    assert status == 200 and [f["label"] for f in without["faces"]] == ["no_glasses"]
+
+
+def test_photo_without_face_has_size_and_no_faces(app_server):
+    assert classify(app_server, "plain.png", png((64, 48))) == (200, {"width": 64, "height": 48, "faces": []})
+
+
+def test_size_is_as_a_viewer_shows_it(app_server):
+    """A JPEG stored 40x20 whose EXIF says 'rotate 90' is shown, and reported, 20x40."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), 90).save(out, "JPEG", exif=exif)
+    status, body = classify(app_server, "rotated.jpg", out.getvalue())
+    assert status == 200 and (body["width"], body["height"]) == (20, 40)
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("notes.jpg", b"shopping list: milk, eggs", "notes.jpg: not an image"),
+    ("empty.png", b"", "empty.png: empty file"),
+    ("cut.png", png((200, 200))[:300], "cut.png: truncated PNG"),
+    ("huge.png", png((11000, 10000), mode="1"), "huge.png: image too large: 11000x10000 (limit 100 megapixels)"),
+])
+def test_unreadable_image_is_400_naming_file_and_reason(app_server, name, data, reason):
+    assert classify(app_server, name, data) == (400, {"error": reason})
+
+
+def test_missing_field_is_400_saying_how_to_send(app_server):
+    status, body = post(f"{app_server.url}/api/classify", {"photo": ("a.png", png())})
+    assert status == 400 and "form field 'image'" in body["error"] and "curl -F image=@" in body["error"]
+
+
+def test_too_large_upload_is_413(app_server):
+    status, body = classify(app_server, "big.jpg", b"\xff\xd8" + bytes(MAX_UPLOAD_BYTES))
+    assert status == 413 and "too large" in body["error"] and "limit 50 MB" in body["error"]
+
+
+def test_concurrent_requests_are_all_served(app_server):
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: classify(app_server, f"{i}.png", png((64 + i, 48))), range(8)))
+    assert [(status, body["width"]) for status, body in results] == [(200, 64 + i) for i in range(8)]
+
+
+@pytest.fixture(scope="module")
+def client(app_server) -> Client:
+    return Client(app_server.url, verbose=False)
+
+
+def test_gradio_endpoints_have_explicit_names(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == \
+        {"/classify", "/relabel", "/batch"}
+
+
+@needs_data
+def test_gradio_classify_then_relabel_without_the_model(client, tmp_path):
+    photo = shutil.copy(GLASSES, tmp_path / "subject01.gif")
+    overlay, table, raw, verdict = client.predict(handle_file(photo), 0.5, api_name="/classify")
+    assert Image.open(overlay).size == (320, 243)
+    assert raw["faces"][0]["label"] == "glasses" and table["data"][0][-1] == "glasses"
+    assert verdict == "**subject01.gif**: 1 face (1 with glasses)"
+    prob = raw["faces"][0]["glasses_prob"]
+    _, table, raw, verdict = client.predict(min(1.0, prob + 0.01), api_name="/relabel")
+    assert raw["faces"][0]["label"] == "no_glasses" and raw["faces"][0]["glasses_prob"] == prob
+    assert verdict == "**subject01.gif**: 1 face (0 with glasses)"
+
+
+def test_gradio_classify_reports_unreadable_file(client, tmp_path):
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    with pytest.raises(Exception, match="notes.jpg: not an image"):
+        client.predict(handle_file(tmp_path / "notes.jpg"), 0.5, api_name="/classify")
+
+
+def test_gradio_batch_reports_bad_files_as_rows(client, tmp_path):
+    (tmp_path / "plain.png").write_bytes(png())
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    table, csv_path, verdict = client.predict([handle_file(tmp_path / "plain.png"), handle_file(tmp_path / "notes.jpg")],
+                                              api_name="/batch")
+    labels = {row[0]: (row[-2], row[-1]) for row in table["data"]}
+    assert labels == {"plain.png": ("no_face", ""), "notes.jpg": ("error", "not an image")}
+    with open(csv_path) as f:
+        assert f.read().splitlines() == ["path,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error",
+                                         "plain.png,,,,,,,,no_face,", "notes.jpg,,,,,,,,error,not an image"]
+    assert verdict == "0 faces (0 with glasses), 1 photo without a face, 1 unreadable file"
+
+
+def test_gradio_queue_serves_concurrent_visitors_in_turn(app_server, tmp_path):
+    (tmp_path / "plain.png").write_bytes(png())
+    clients = [Client(app_server.url, verbose=False) for _ in range(4)]
+    jobs = [c.submit([handle_file(tmp_path / "plain.png")], api_name="/batch") for c in clients]
+    assert [job.result(timeout=300)[2] for job in jobs] == ["0 faces (0 with glasses), 1 photo without a face"] * 4
+
+
+def test_gradio_upload_over_the_limit_is_refused(client, tmp_path):
+    big = tmp_path / "big.jpg"
+    big.write_bytes(bytes(MAX_UPLOAD_BYTES + 1024))
+    with pytest.raises(ValueError, match=f"exceeds the maximum file size of {MAX_UPLOAD_BYTES} bytes"):
+        client.predict(handle_file(big), 0.5, api_name="/classify")
