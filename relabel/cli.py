@@ -1,0 +1,117 @@
+"""`python -m relabel suspects | export | import`: the relabel workflow for scripts.
+
+Exit status: 0 done; 1 an input was refused (the message names the file and the rows; nothing was
+written); 2 a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from relabel.export import corrected_manifest, write_corrected
+from relabel.imports import DecisionsError, import_decisions
+from relabel.manifest import DEFAULT_DATA, ManifestError, load_manifest
+from relabel.store import ReviewStore, StoreError
+
+EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
+SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m relabel",
+                                     description="Find wrong labels in a training manifest and apply reviewers' "
+                                                 "fixes. Manifest paths are relative to the data folder (--data).")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    suspects = _command(commands, "suspects", help="rank the rows by how likely their label is wrong",
+                                   description="Print path,label,pred_prob,score, most suspect first. score is "
+                                               "cleanlab's label quality (0 = surely wrong, 1 = surely right). "
+                                               "pred_prob comes from the manifest's column (out-of-fold, "
+                                               "training/oof.py) or, without one, from the model run now; stderr "
+                                               "says which. Rows without a face come last, unscored.")
+    suspects.add_argument("--top", type=_positive_int, help="print only the K most suspect rows")
+    suspects.add_argument("--format", choices=("csv", "table"), default="csv", help="(default: csv)")
+    suspects.add_argument("--weights", type=Path, help="model for manifests without pred_prob "
+                                                       "(default: the shipped weights/glasses.pt)")
+
+    export = _command(commands, "export", help="write the corrected manifest for training",
+                                 description="Apply the reviewers' decisions: flipped labels changed, no-face rows "
+                                             "dropped, unsure and disputed rows held out. Rows left out are listed "
+                                             "in OUT's .held_out.csv sibling. Prints the counts as JSON.")
+    export.add_argument("--db", type=Path, required=True, help="the review database")
+    export.add_argument("--out", type=Path, required=True, help="the corrected manifest to write")
+
+    imports = _command(commands, "import", help="merge decisions made elsewhere into the review database",
+                                  description="DECISIONS is a CSV with path,label,reviewer; label is 0, 1, no_face "
+                                              "or unsure. All rows are recorded or, on any problem, none.")
+    imports.add_argument("decisions", type=Path, metavar="DECISIONS")
+    imports.add_argument("--db", type=Path, required=True, help="the review database (created if absent)")
+    return parser
+
+
+def _command(commands, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand with what they all take: MANIFEST first, and --data."""
+    command = commands.add_parser(name, **kwargs)
+    command.add_argument("manifest", type=Path, metavar="MANIFEST",
+                         help="manifest CSV (path,label,source,group,split[,pred_prob])")
+    command.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                         help="the folder the manifest's paths are relative to (default: %(default)s)")
+    command.set_defaults(parser=command)
+    return command
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        manifest = load_manifest(args.manifest, args.data)
+        return COMMANDS[args.command](args, manifest)
+    except (ManifestError, StoreError, DecisionsError) as err:
+        print(f"relabel {args.command}: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _suspects(args, manifest) -> int:
+    from relabel.suspects import rank_manifest  # cleanlab and its imports load only for this command
+    ranking = rank_manifest(manifest, args.weights)
+    print(f"ranked with the {ranking.probabilities}", file=sys.stderr)
+    rows = [{"path": s.path, "label": s.label, "pred_prob": "" if s.pred_prob is None else s.pred_prob,
+             "score": "" if s.score is None else s.score} for s in ranking.suspects[:args.top]]
+    if args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=SUSPECT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        widths = {c: max([len(c), *(len(str(row[c])) for row in rows)]) for c in SUSPECT_COLUMNS}
+        for row in [dict(zip(SUSPECT_COLUMNS, SUSPECT_COLUMNS)), *rows]:
+            print("  ".join(str(row[c]).ljust(widths[c]) for c in SUSPECT_COLUMNS).rstrip())
+    return EXIT_OK
+
+
+def _export(args, manifest) -> int:
+    if args.out.resolve() == manifest.path.resolve():
+        args.parser.error("--out must not be the manifest it reads")
+    corrected = corrected_manifest(manifest, ReviewStore(args.db, create=False).current())
+    try:
+        held_out = write_corrected(corrected, args.out)
+    except OSError as err:
+        args.parser.error(f"cannot write {args.out}: {err.strerror}")
+    print(json.dumps({"out": str(args.out), "held_out": str(held_out), **corrected.counts}))
+    return EXIT_OK
+
+
+def _import(args, manifest) -> int:
+    imported = import_decisions(args.decisions, manifest, ReviewStore(args.db))
+    print(json.dumps({"db": str(args.db), "recorded": imported.recorded, "repeated": imported.repeated}))
+    return EXIT_OK
+
+
+COMMANDS = {"suspects": _suspects, "export": _export, "import": _import}

@@ -1,0 +1,118 @@
+"""Load a training manifest for review, refusing it with every reason at once when a row is unsafe or ambiguous.
+
+Paths are relative to the data folder (`--data`, default ../shared/data), exactly as training reads them, so
+one manifest serves training and review; the folder the CSV itself sits in plays no part. A path that leads
+out of the data folder (absolute, `..`, or a symlink pointing elsewhere) is refused: the app shows these
+files to a browser. Values other than `label` are kept as the text they were, so an export changes nothing
+but what the reviewers decided.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.sources import MANIFEST_COLUMNS
+
+DEFAULT_DATA = Path("../shared/data")
+LABELS = {"0": 0, "1": 1}
+SPLITS = {"train", "val", "test"}
+MAX_LISTED = 20  # problems shown in one error; the rest are counted
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be reviewed; the message names the file and each offending row."""
+
+
+@dataclass
+class Manifest:
+    path: Path
+    data_root: Path
+    rows: list[dict]                 # in file order; `label` an int, every other value the text it was
+    pred_prob: list[float] | None    # per row, NaN where empty (no face); None when the column is absent
+
+    def image_path(self, row: dict) -> Path:
+        return self.data_root / row["path"]
+
+    @property
+    def labels(self) -> list[int]:
+        return [row["label"] for row in self.rows]
+
+
+def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
+    """The manifest at `path`, its image paths checked against `data_root`; raises ManifestError."""
+    path, data_root = Path(path), Path(data_root)
+    if not data_root.is_dir():
+        raise ManifestError(f"{path}: the data folder {data_root} does not exist")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            columns = reader.fieldnames or []
+            numbered = [(reader.line_num, row) for row in reader]
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise ManifestError(f"{path}: cannot be read as a CSV manifest ({err})") from None
+    missing = [c for c in MANIFEST_COLUMNS if c not in columns]
+    if missing:
+        raise ManifestError(f"{path}: lacks the column(s) {', '.join(missing)} "
+                            f"(a manifest has {','.join(MANIFEST_COLUMNS)}[,pred_prob])")
+    if not numbered:
+        raise ManifestError(f"{path}: has no rows")
+    root = data_root.resolve()
+    problems, first_line, pred_prob = [], {}, []
+    for line, row in numbered:
+        problem = _row_problem(row, root, data_root) or _duplicate(root / row["path"], line, first_line)
+        probability = _probability(row.get("pred_prob")) if "pred_prob" in columns else math.nan
+        if problem is None and probability is None:
+            problem = f"pred_prob {row['pred_prob']!r} is not a probability between 0 and 1"
+        if problem:
+            problems.append(f"line {line}: {row['path'] or '(empty path)'}: {problem}")
+            continue
+        row["label"] = LABELS[row["label"]]
+        pred_prob.append(probability)
+    if problems:
+        listed = "\n  ".join(problems[:MAX_LISTED])
+        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise ManifestError(f"{path}: {len(problems)} row(s) cannot be used (nothing was read from it):"
+                            f"\n  {listed}{more}")
+    rows = [row for _, row in numbered]
+    return Manifest(path, data_root, rows, pred_prob if "pred_prob" in columns else None)
+
+
+def _row_problem(row: dict, root: Path, data_root: Path) -> str | None:
+    if None in row:
+        return "the row has more values than the header has columns"
+    if not row["path"]:
+        return "the path is empty"
+    image = root / row["path"]
+    if Path(row["path"]).is_absolute() or not image.resolve().is_relative_to(root):
+        return f"the path leads out of the data folder {data_root}"
+    if not image.is_file():
+        return f"file not found in the data folder {data_root}"
+    if row["label"] not in LABELS:
+        return f"label {row['label']!r} is not 0 (no glasses) or 1 (glasses)"
+    if row["split"] not in SPLITS:
+        return f"split {row['split']!r} is not one of {', '.join(sorted(SPLITS))}"
+    return None
+
+
+def _duplicate(image: Path, line: int, first_line: dict[Path, int]) -> str | None:
+    """The same image twice would be reviewed twice and trained on twice; which label holds is ambiguous."""
+    key = image.resolve()
+    if key in first_line:
+        return f"the same image as line {first_line[key]}"
+    first_line[key] = line
+    return None
+
+
+def _probability(text: str | None) -> float | None:
+    """NaN for an empty value (no face found), None for a value that is not a probability."""
+    if not text:
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None

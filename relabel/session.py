@@ -1,0 +1,155 @@
+"""One reviewer's review queue: everything the app's Relabel tab calls, so that the tab only draws.
+
+The queue walks the ranking, most suspect first, showing the rows that pass the filters (source, given
+label, status). By default that is the rows nobody has decided yet, so reviewers working at once share out
+the work instead of repeating it; other statuses (disputed, flipped, ...) bring decided rows back for a
+second look. Every decision goes to the store before the next item is returned; statuses are read from the
+store at each step, so decisions made by other reviewers meanwhile are seen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relabel import outcome
+from relabel.faces import FaceBoxes
+from relabel.manifest import Manifest
+from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore
+from relabel.suspects import Box, Ranking, Suspect
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which rows the queue shows; None means any. Statuses are those of relabel.outcome.STATUSES."""
+    sources: frozenset[str] | None = None
+    labels: frozenset[int] | None = None
+    statuses: frozenset[str] = frozenset({outcome.UNREVIEWED})
+
+    def __post_init__(self):
+        unknown = set(self.statuses) - set(outcome.STATUSES)
+        if unknown:
+            raise ValueError(f"unknown status {sorted(unknown)}; one of {', '.join(outcome.STATUSES)}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row as the reviewer sees it."""
+    path: str                     # as in the manifest
+    image_path: Path              # the file to show
+    source: str
+    label: int                    # the given label
+    pred_prob: float | None       # the model's P(glasses)
+    score: float | None           # cleanlab label quality (0 = surely wrong)
+    rank: int                     # 1 = most suspect
+    of: int                       # rows in the ranking
+    box: Box | None               # the scored face; None when no face was found
+    status: str                   # relabel.outcome status
+    decisions: tuple[Decision, ...] = field(default=())   # every reviewer's standing decision on it
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int          # rows in the manifest
+    reviewed: int       # rows somebody decided (skips do not count)
+    changed: int        # rows whose label the reviewers flipped
+    no_face: int        # rows the reviewers dropped as no face / not a person
+    unsure: int
+    disputed: int       # rows where reviewers disagree
+    mine: int           # rows this reviewer decided
+    left: int           # rows the current filters still show
+
+
+class ReviewSession:
+    """`current` is the item on screen; `decide` records a decision on it and moves on; `undo` takes back
+    this reviewer's last decision and shows that item again. `faces` finds boxes the ranking lacks."""
+
+    def __init__(self, manifest: Manifest, ranking: Ranking, store: ReviewStore, reviewer: str,
+                 filters: Filters = Filters(), faces: FaceBoxes | None = None):
+        if not reviewer.strip():
+            raise ValueError("a reviewer name is needed")
+        self.manifest, self.ranking, self.store, self.faces = manifest, ranking, store, faces
+        self.reviewer = reviewer.strip()
+        self.filters = filters
+        self._position = {suspect.path: i for i, suspect in enumerate(ranking.suspects)}
+        self._index: int | None = None
+        self.current: Item | None = None
+        self._move(0)
+
+    @property
+    def probabilities(self) -> str:
+        """Where the model's confidence came from (out-of-fold pred_prob or the current model): show it."""
+        return self.ranking.probabilities
+
+    def decide(self, kind: str) -> Item | None:
+        """Record `kind` (keep, flip, no_face, unsure, skip) for the current item; returns the next item, or
+        None when the filters show nothing more."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown decision {kind!r}; one of {', '.join(KINDS)}")
+        if self.current is None:
+            return None
+        self.store.record(NewDecision(self.current.path, self.reviewer, kind, self.current.label))
+        return self._move(self._index + 1)
+
+    def undo(self) -> Item | None:
+        """Take back this reviewer's last decision and show its item again (whatever the filters); returns
+        the current item unchanged when there is nothing to undo."""
+        undone = self.store.undo_last(self.reviewer)
+        if undone is not None and undone.path in self._position:
+            self._index = self._position[undone.path]
+            self.current = self._item(self._index, self.store.current())
+        return self.current
+
+    def set_filters(self, filters: Filters) -> Item | None:
+        """Show only rows passing `filters`, from the most suspect again."""
+        self.filters = filters
+        return self._move(0)
+
+    def progress(self) -> Progress:
+        current = self.store.current()
+        statuses = [self._status(s, current) for s in self.ranking.suspects]
+        count = statuses.count
+        return Progress(total=len(statuses), reviewed=sum(s in outcome.REVIEWED for s in statuses),
+                        changed=count(outcome.FLIPPED), no_face=count(outcome.NO_FACE), unsure=count(outcome.UNSURE),
+                        disputed=count(outcome.DISPUTED),
+                        mine=sum(any(d.reviewer == self.reviewer and d.kind != SKIP for d in decisions)
+                                 for path, decisions in current.items() if path in self._position),
+                        left=sum(self._shown(s, current) for s in self.ranking.suspects))
+
+    def _status(self, suspect: Suspect, current: dict[str, list[Decision]]) -> str:
+        return outcome.status(suspect.label, current.get(suspect.path, []), self.reviewer)
+
+    def _move(self, start: int) -> Item | None:
+        """Show the first row from `start` on that passes the filters, as the store has it now."""
+        current = self.store.current()
+        self._index = self._next_index(start, current)
+        self.current = self._item(self._index, current)
+        return self.current
+
+    def _shown(self, suspect: Suspect, current: dict[str, list[Decision]]) -> bool:
+        f = self.filters
+        return ((f.sources is None or suspect.source in f.sources) and (f.labels is None or suspect.label in f.labels)
+                and self._status(suspect, current) in f.statuses)
+
+    def _next_index(self, start: int, current: dict[str, list[Decision]]) -> int | None:
+        """The first shown row from `start` on, wrapping round to the top once (rows others left undone)."""
+        suspects = self.ranking.suspects
+        for i in [*range(start, len(suspects)), *range(0, min(start, len(suspects)))]:
+            if self._shown(suspects[i], current):
+                return i
+        return None
+
+    def _item(self, index: int | None, current: dict[str, list[Decision]]) -> Item | None:
+        if index is None:
+            return None
+        suspect = self.ranking.suspects[index]
+        image_path = self.manifest.data_root / suspect.path
+        box = suspect.box
+        if box is None and self.faces is not None:
+            box = self.faces.get(image_path)
+            following = self._next_index(index + 1, current)
+            if following is not None:
+                self.faces.prefetch(self.manifest.data_root / self.ranking.suspects[following].path)
+        decisions = tuple(current.get(suspect.path, ()))
+        return Item(path=suspect.path, image_path=image_path, source=suspect.source, label=suspect.label,
+                    pred_prob=suspect.pred_prob, score=suspect.score, rank=suspect.rank, of=len(self.ranking.suspects),
+                    box=box, status=self._status(suspect, current), decisions=decisions)

@@ -1,0 +1,189 @@
+"""Every review decision, kept in SQLite the moment it is made, by any number of reviewers and processes.
+
+The decisions table is append-only: a decision is never updated or deleted, so no reviewer can overwrite
+another's, and an undo is a new row that names the decision it takes back. WAL mode lets readers and one
+writer work at once; writers wait for each other (busy timeout) instead of failing; each decision is its
+own committed transaction with synchronous=FULL, so a crash, a killed server or a closed browser loses
+nothing already decided. The schema version sits in `PRAGMA user_version`; a newer one is refused untouched.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+KEEP, FLIP, NO_FACE, UNSURE, SKIP = "keep", "flip", "no_face", "unsure", "skip"
+KINDS = (KEEP, FLIP, NO_FACE, UNSURE, SKIP)
+UNDO = "undo"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+MAX_REVIEWER_LENGTH = 100
+
+_SCHEMA = f"""
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL,              -- as in the manifest: relative to the data folder
+    reviewer TEXT NOT NULL,
+    decided_at TEXT NOT NULL,        -- UTC, ISO 8601
+    kind TEXT NOT NULL CHECK (kind IN ({", ".join(f"'{k}'" for k in (*KINDS, UNDO))})),
+    old_label INTEGER NOT NULL CHECK (old_label IN (0, 1)),
+    new_label INTEGER CHECK (new_label IN (0, 1)),   -- keep and flip only
+    undoes INTEGER REFERENCES decisions(id),         -- undo only
+    origin TEXT NOT NULL             -- 'app', or 'import <file>'
+);
+CREATE INDEX decisions_by_path ON decisions(path, reviewer);
+"""
+
+_COLUMNS = "id, path, reviewer, decided_at, kind, old_label, new_label, origin"  # Decision's fields
+
+# Each reviewer's latest decision per image that no undo took back. A skip counts only where that reviewer
+# has made no real decision on the image: passing an image by later does not withdraw a decision.
+_CURRENT = f"""
+WITH live AS (
+    SELECT * FROM decisions
+    WHERE kind != '{UNDO}' AND id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL)
+), ranked AS (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY path, reviewer
+                                 ORDER BY kind != '{SKIP}' DESC, id DESC) AS newest
+    FROM live
+)
+SELECT {_COLUMNS} FROM ranked WHERE newest = 1
+ORDER BY id
+"""
+
+
+class StoreError(RuntimeError):
+    """The review database cannot be used; the message names the file and says why."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    path: str
+    reviewer: str
+    decided_at: str
+    kind: str
+    old_label: int
+    new_label: int | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class NewDecision:
+    """A decision to record: what the reviewer said about `path`, whose label was `old_label`."""
+    path: str
+    reviewer: str
+    kind: str
+    old_label: int
+
+
+def new_label(kind: str, old_label: int) -> int | None:
+    """The label a decision gives the image: the same for keep, the other for flip, none otherwise."""
+    return {KEEP: old_label, FLIP: 1 - old_label}.get(kind)
+
+
+class ReviewStore:
+    """One review database file. Each call opens its own connection, so it is safe from any thread."""
+
+    def __init__(self, path: Path | str, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise StoreError(f"{self.path}: no review database there")
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")  # two processes creating the same new file: one creates, one waits
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer version of relabel (schema {version}; this "
+                                 f"one reads up to {SCHEMA_VERSION}). Update the project to use it; the file "
+                                 f"was not changed.")
+            if version == 0:
+                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise StoreError(f"{self.path} is an SQLite database, but not a relabel review database; "
+                                     f"it was not changed")
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+            db.execute("PRAGMA journal_mode = WAL")  # kept in the file: set once, holds for every connection
+
+    def record(self, decision: NewDecision, origin: str = "app") -> Decision:
+        """Store one decision at once (committed before this returns) and return it as stored."""
+        return self.record_many([decision], origin)[0]
+
+    def record_many(self, decisions: list[NewDecision], origin: str) -> list[Decision]:
+        """Store several decisions in one transaction: all of them or, on any error, none."""
+        for decision in decisions:
+            _check(decision)
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            ids = [db.execute("INSERT INTO decisions (path, reviewer, decided_at, kind, old_label, new_label, "
+                              "origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (d.path, d.reviewer.strip(), _now(), d.kind, d.old_label,
+                               new_label(d.kind, d.old_label), origin)).lastrowid
+                   for d in decisions]
+            # ids are consecutive: this transaction holds the write lock
+            stored = self._select(db, f"SELECT {_COLUMNS} FROM decisions WHERE id BETWEEN ? AND ? ORDER BY id",
+                                  (ids[0], ids[-1])) if ids else []
+            db.execute("COMMIT")
+        return stored
+
+    def undo_last(self, reviewer: str) -> Decision | None:
+        """Take back `reviewer`'s latest decision that is not yet taken back (recorded as an undo row); it
+        returns that decision, or None when there is nothing left to undo. Repeated calls go further back."""
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            last = self._select(db, f"SELECT {_COLUMNS} FROM decisions WHERE reviewer = ? AND kind != '{UNDO}' "
+                                    f"AND id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL) "
+                                    f"ORDER BY id DESC LIMIT 1", (reviewer.strip(),))
+            if last:
+                db.execute("INSERT INTO decisions (path, reviewer, decided_at, kind, old_label, undoes, origin) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (last[0].path, last[0].reviewer, _now(), UNDO, last[0].old_label, last[0].id, "app"))
+            db.execute("COMMIT")
+        return last[0] if last else None
+
+    def current(self) -> dict[str, list[Decision]]:
+        """Per image, each reviewer's standing decision (see _CURRENT), oldest first."""
+        by_path: dict[str, list[Decision]] = {}
+        with self._connection() as db:
+            for decision in self._select(db, _CURRENT):
+                by_path.setdefault(decision.path, []).append(decision)
+        return by_path
+
+    def history(self) -> list[dict]:
+        """Every row ever written, undo rows included, in the order written: the audit trail."""
+        with self._connection() as db:
+            db.row_factory = sqlite3.Row
+            return [dict(row) for row in db.execute("SELECT * FROM decisions ORDER BY id")]
+
+    @staticmethod
+    def _select(db: sqlite3.Connection, sql: str, params=()) -> list[Decision]:
+        return [Decision(*row) for row in db.execute(sql, params)]
+
+    @contextmanager
+    def _connection(self):
+        """Autocommit mode (transactions are explicit: BEGIN IMMEDIATE takes the write lock up front), waiting
+        up to BUSY_TIMEOUT_S for other writers. Closing without COMMIT discards a half-done transaction."""
+        try:
+            with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as db:
+                db.execute("PRAGMA synchronous = FULL")
+                yield db
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: cannot be used as a review database ({err})") from None
+
+
+def _check(decision: NewDecision) -> None:
+    if decision.kind not in KINDS:
+        raise ValueError(f"unknown decision {decision.kind!r}; one of {', '.join(KINDS)}")
+    if not decision.reviewer.strip() or len(decision.reviewer) > MAX_REVIEWER_LENGTH:
+        raise ValueError(f"a reviewer name is needed (at most {MAX_REVIEWER_LENGTH} characters)")
+    if decision.old_label not in (0, 1):
+        raise ValueError(f"old label {decision.old_label!r} is not 0 or 1")
+    if not decision.path:
+        raise ValueError("a decision needs the image's path")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

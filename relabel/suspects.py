@@ -1,0 +1,97 @@
+"""Rank a manifest's rows by how likely their label is wrong, with cleanlab's label quality score.
+
+The probabilities come from the manifest's `pred_prob` column (out-of-fold, training/oof.py: the model that
+scored a row never saw it) when it has one, else from the current model run over the images now; the
+ranking says which. Out-of-fold is better: the current model was trained on these very labels and tends to
+agree with their mistakes. Rows with no probability (no face found, unreadable) are ranked last, unscored.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from cleanlab.rank import get_label_quality_scores
+from tqdm import tqdm
+
+from relabel.manifest import Manifest
+
+# Chosen on bench/relabel.py's flipped-label recall (README, "Relabel"); the bench prints the alternatives.
+METHOD, ADJUST_FOR_IMBALANCE = "self_confidence", True
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Suspect:
+    path: str
+    label: int
+    source: str
+    pred_prob: float | None   # P(glasses); None where there is none
+    score: float | None       # cleanlab label quality: 0 = surely wrong .. 1 = surely right; None unscored
+    rank: int                 # 1 = the most suspect
+    box: Box | None           # the scored face where the model ran here; None from pred_prob
+
+
+@dataclass(frozen=True)
+class Ranking:
+    suspects: list[Suspect]   # most suspect first
+    probabilities: str        # where pred_prob came from, to show reviewers
+
+
+def label_quality(labels: np.ndarray, pred_prob: np.ndarray, method: str = METHOD,
+                  adjust: bool = ADJUST_FOR_IMBALANCE) -> np.ndarray:
+    """cleanlab's score for each row's given label (lower: more likely wrong), from P(glasses)."""
+    probs = np.clip(np.asarray(pred_prob, float), 0.0, 1.0)
+    return get_label_quality_scores(np.asarray(labels, int), np.stack([1 - probs, probs], 1), method=method,
+                                    adjust_pred_probs=adjust)
+
+
+def rank(manifest: Manifest, pred_prob: list[float], probabilities: str,
+         boxes: list[Box | None] | None = None) -> Ranking:
+    """The manifest's rows ordered by label quality, ties and unscored rows in manifest order."""
+    probs = np.array(pred_prob, float)
+    scored = np.flatnonzero(~np.isnan(probs))
+    scores = np.full(len(probs), np.nan)
+    if len(scored):
+        scores[scored] = label_quality(np.array(manifest.labels)[scored], probs[scored])
+    order = np.lexsort((np.arange(len(probs)), np.nan_to_num(scores, nan=2.0)))  # scores <= 1: NaN last
+    return Ranking([Suspect(path=manifest.rows[i]["path"], label=manifest.rows[i]["label"],
+                            source=manifest.rows[i]["source"], pred_prob=_number(probs[i]),
+                            score=_number(scores[i]), rank=position,
+                            box=boxes[i] if boxes else None)
+                    for position, i in enumerate(order, 1)], probabilities)
+
+
+def rank_manifest(manifest: Manifest, weights: Path | None = None, predictor=None) -> Ranking:
+    """Ranked from the manifest's pred_prob, else from `predictor` (a glasses.Predictor; one is loaded from
+    `weights`, default the shipped model, when none is given) run over every image."""
+    if manifest.pred_prob is not None:
+        return rank(manifest, manifest.pred_prob, f"out-of-fold pred_prob column of {manifest.path.name}")
+    from glasses.predictor import Predictor  # torch (seconds to import) loads only when the model has to run
+    from glasses.weights import DEFAULT_WEIGHTS
+    weights = Path(weights or DEFAULT_WEIGHTS)
+    predictor = predictor or Predictor(weights)
+    pred_prob, boxes = model_probabilities(manifest, predictor)
+    return rank(manifest, pred_prob, f"current model {weights.name}, run now (the manifest has no pred_prob)",
+                boxes)
+
+
+def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:
+    """P(glasses) and box of the largest face in each image (the face training crops), NaN/None where none."""
+    from glasses.images import ImageError
+    pred_prob, boxes = [], []
+    for row in tqdm(manifest.rows, desc="scoring images", unit="img", file=sys.stderr):
+        try:
+            faces = predictor.predict(manifest.image_path(row))
+        except ImageError:
+            faces = []
+        pred_prob.append(faces[0].glasses_prob if faces else math.nan)
+        boxes.append(faces[0].box if faces else None)
+    return pred_prob, boxes
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 5)

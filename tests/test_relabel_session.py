@@ -1,0 +1,175 @@
+"""relabel.session: the queue a reviewer works through, as the app's Relabel tab drives it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from relabel import outcome
+from relabel.faces import FaceBoxes
+from relabel.manifest import load_manifest
+from relabel.session import Filters, ReviewSession
+from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, ReviewStore
+from relabel.suspects import Ranking, Suspect
+from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+
+LABELS = [0, 1, 0, 1, 0, 1]
+PRED_PROB = [0.9, 0.1, 0.7, 0.3, 0.2, 0.95]
+SOURCES = ["olivetti", "olivetti", "cmu_faces", "cmu_faces", "olivetti", "cmu_faces"]
+ORDER = ["imgs/img00.png", "imgs/img01.png", "imgs/img02.png", "imgs/img03.png", "imgs/img04.png", "imgs/img05.png"]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    """A manifest and a ranking in file order (made here: the session's behaviour, not cleanlab's, is tested)."""
+    data = data_folder(tmp_path, len(LABELS))
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows(LABELS, PRED_PROB, SOURCES)), data)
+    ranking = Ranking([Suspect(row["path"], row["label"], row["source"], p, score=i / 10, rank=i + 1, box=None)
+                       for i, (row, p) in enumerate(zip(manifest.rows, PRED_PROB))], "test probabilities")
+    return manifest, ranking, ReviewStore(tmp_path / "reviews.sqlite")
+
+
+def session_for(setup, reviewer="ana", **kwargs):
+    return ReviewSession(*setup, reviewer, **kwargs)
+
+
+def walk(session) -> list[str]:
+    """Paths the queue shows, skipping through all of them."""
+    seen = []
+    while session.current is not None and session.current.path not in seen:
+        seen.append(session.current.path)
+        session.decide(SKIP)
+    return seen
+
+
+def test_the_first_item_is_the_most_suspect_with_what_the_screen_needs(setup):
+    session = session_for(setup)
+    item = session.current
+    assert (item.path, item.label, item.pred_prob, item.rank, item.of, item.status) == \
+        ("imgs/img00.png", 0, 0.9, 1, 6, outcome.UNREVIEWED)
+    assert item.image_path.is_file() and item.score == 0.0 and item.decisions == ()
+    assert session.probabilities == "test probabilities"
+
+
+def test_decisions_are_stored_at_once_and_the_queue_moves_on(setup):
+    session = session_for(setup)
+    following = session.decide(FLIP)
+    assert following.path == ORDER[1] and session.current == following
+    stored = setup[2].current()[ORDER[0]]
+    assert [(d.reviewer, d.kind, d.old_label, d.new_label) for d in stored] == [("ana", FLIP, 0, 1)]
+    session.decide(KEEP)
+    progress = session.progress()
+    assert (progress.total, progress.reviewed, progress.changed, progress.mine, progress.left) == (6, 2, 1, 2, 4)
+
+
+def test_undo_takes_back_the_last_decision_and_shows_its_item_again(setup):
+    session = session_for(setup)
+    session.decide(FLIP)
+    session.decide(NO_FACE)
+    back = session.undo()
+    assert back.path == ORDER[1] and back.status == outcome.UNREVIEWED
+    assert session.undo().path == ORDER[0]
+    assert session.progress().reviewed == 0
+    assert session.decide(KEEP).path == ORDER[1]
+    assert session.undo().path == ORDER[0]
+    assert session_for(setup, "ben").undo().path == ORDER[0]  # nothing of ben's to undo: unchanged
+
+
+def test_skipped_items_leave_my_queue_but_not_anyone_elses(setup):
+    ana = session_for(setup)
+    ana.decide(SKIP)
+    assert ana.current.path == ORDER[1]
+    assert session_for(setup).current.path == ORDER[1]          # a new session of ana's too
+    assert session_for(setup, "ben").current.path == ORDER[0]
+    assert ana.set_filters(Filters(statuses=frozenset({outcome.SKIPPED}))).path == ORDER[0]
+    assert ana.progress().reviewed == 0
+
+
+def test_reviewers_share_the_work_and_their_disagreement_shows(setup):
+    ana, ben = session_for(setup), session_for(setup, "ben")
+    ana.decide(FLIP)                                             # both were shown img00
+    assert ben.current.path == ORDER[0]
+    ben.decide(KEEP)                                             # ben decides it too, the other way
+    assert ben.current.path == ORDER[1]                          # and is not shown it again
+    disputed = Filters(statuses=frozenset({outcome.DISPUTED}))
+    item = ana.set_filters(disputed)
+    assert (item.path, item.status) == (ORDER[0], outcome.DISPUTED)
+    assert {(d.reviewer, d.kind) for d in item.decisions} == {("ana", FLIP), ("ben", KEEP)}
+    assert ana.progress().disputed == 1 and ana.progress().changed == 0
+    ana.decide(KEEP)                                             # ana changes her mind: they agree now
+    assert outcome.status(0, setup[2].current()[ORDER[0]]) == outcome.KEPT
+
+
+def test_a_decision_by_another_reviewer_meanwhile_is_passed_over(setup):
+    ana, ben = session_for(setup), session_for(setup, "ben")
+    ben.decide(KEEP)
+    ben.decide(KEEP)                                             # ben took img00 and img01
+    assert ana.decide(UNSURE).path == ORDER[2]                  # ana's img00 recorded; img01 is done: skip to img02
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(sources=frozenset({"cmu_faces"})), [ORDER[2], ORDER[3], ORDER[5]]),
+    (Filters(labels=frozenset({1})), [ORDER[1], ORDER[3], ORDER[5]]),
+    (Filters(sources=frozenset({"olivetti"}), labels=frozenset({0})), [ORDER[0], ORDER[4]]),
+])
+def test_filters_by_source_and_label_keep_the_ranking_order(setup, filters, expected):
+    session = session_for(setup, filters=filters)
+    assert session.progress().left == len(expected)
+    assert walk(session) == expected
+
+
+def test_status_filters_bring_decided_rows_back(setup):
+    session = session_for(setup)
+    for kind in (FLIP, KEEP, NO_FACE, UNSURE):
+        session.decide(kind)
+    for status, path in ((outcome.FLIPPED, ORDER[0]), (outcome.KEPT, ORDER[1]), (outcome.NO_FACE, ORDER[2]),
+                         (outcome.UNSURE, ORDER[3])):
+        assert session.set_filters(Filters(statuses=frozenset({status}))).path == path
+    everything = Filters(statuses=frozenset(outcome.STATUSES))
+    session.set_filters(everything)
+    assert session.progress().left == 6
+    progress = session.progress()
+    assert (progress.reviewed, progress.changed, progress.no_face, progress.unsure) == (4, 1, 1, 1)
+
+
+def test_the_end_of_the_queue_is_none_and_deciding_there_does_nothing(setup):
+    session = session_for(setup, filters=Filters(sources=frozenset({"yalefaces"})))
+    assert session.current is None and session.decide(KEEP) is None
+    assert setup[2].history() == []
+
+
+def test_bad_arguments_are_refused(setup):
+    with pytest.raises(ValueError, match="reviewer name"):
+        session_for(setup, "  ")
+    with pytest.raises(ValueError, match="unknown decision 'maybe'"):
+        session_for(setup).decide("maybe")
+    with pytest.raises(ValueError, match="unknown status"):
+        Filters(statuses=frozenset({"done"}))
+
+
+class FakeDetector:
+    """Two faces in every image; records which images it was asked about."""
+
+    def __init__(self):
+        self.seen = []
+
+    def detect(self, image):
+        self.seen.append(image.size)
+        from glasses.detect import Detection
+        return [Detection((1.2, 2.6, 30.4, 40.0), 0.99), Detection((0, 0, 5, 5), 0.95)]
+
+
+def test_boxes_are_found_for_rankings_without_them_and_the_next_one_ahead(setup, tmp_path):
+    for i, path in enumerate(ORDER):
+        Image.new("L", (10 + i, 10)).save(setup[0].data_root / path)   # sizes tell the images apart
+    detector = FakeDetector()
+    session = session_for(setup, faces=FaceBoxes(detector))
+    assert session.current.box == (1, 3, 30, 40)
+    session.faces._worker.shutdown(wait=True)                    # let the look-ahead finish
+    assert detector.seen == [(10, 10), (11, 10)]                # the current image, then the next one
+
+
+def test_unreadable_images_have_no_box(tmp_path):
+    (tmp_path / "broken.png").write_text("not a png")
+    assert FaceBoxes(FakeDetector()).get(Path(tmp_path / "broken.png")) is None

@@ -1,0 +1,142 @@
+"""relabel.store: decisions are appended and kept, undo is an event, concurrent writers lose nothing, and a
+database it cannot read is refused untouched."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from relabel.store import (FLIP, KEEP, NO_FACE, SCHEMA_VERSION, SKIP, UNDO, NewDecision, ReviewStore,
+                           StoreError)
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ReviewStore(tmp_path / "reviews.sqlite")
+
+
+def kinds(store, path):
+    return {d.reviewer: d.kind for d in store.current().get(path, [])}
+
+
+def test_a_new_database_is_in_wal_mode_with_the_schema_version(tmp_path, store):
+    db = sqlite3.connect(store.path)
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_decision_is_stored_with_reviewer_time_and_labels(store):
+    stored = store.record(NewDecision("a.png", " ana ", FLIP, 0))
+    assert (stored.path, stored.reviewer, stored.kind, stored.old_label, stored.new_label, stored.origin) == \
+        ("a.png", "ana", FLIP, 0, 1, "app")
+    assert stored.decided_at.endswith("+00:00")
+    assert ReviewStore(store.path).current()["a.png"] == [stored]   # another opening sees it: it is on disk
+
+
+def test_each_reviewer_keeps_their_own_latest_decision(store):
+    store.record(NewDecision("a.png", "ana", FLIP, 0))
+    store.record(NewDecision("a.png", "ben", KEEP, 0))
+    store.record(NewDecision("a.png", "ana", NO_FACE, 0))
+    assert kinds(store, "a.png") == {"ana": NO_FACE, "ben": KEEP}
+    assert len(store.history()) == 3  # nothing overwritten
+
+
+def test_a_skip_does_not_withdraw_an_earlier_decision(store):
+    store.record(NewDecision("a.png", "ana", FLIP, 0))
+    store.record(NewDecision("a.png", "ana", SKIP, 0))
+    store.record(NewDecision("b.png", "ana", SKIP, 1))
+    assert kinds(store, "a.png") == {"ana": FLIP}
+    assert kinds(store, "b.png") == {"ana": SKIP}
+
+
+def test_undo_is_recorded_and_walks_back_one_decision_at_a_time(store):
+    store.record(NewDecision("a.png", "ana", FLIP, 0))
+    store.record(NewDecision("a.png", "ana", KEEP, 0))
+    store.record(NewDecision("b.png", "ben", FLIP, 1))
+    undone = store.undo_last("ana")
+    assert (undone.path, undone.kind) == ("a.png", KEEP)
+    assert kinds(store, "a.png") == {"ana": FLIP}
+    assert store.undo_last("ana").kind == FLIP
+    assert kinds(store, "a.png") == {} and kinds(store, "b.png") == {"ben": FLIP}  # ben's stays
+    assert store.undo_last("ana") is None
+    history = store.history()
+    assert [row["kind"] for row in history] == [FLIP, KEEP, FLIP, UNDO, UNDO]
+    assert [row["undoes"] for row in history[3:]] == [2, 1]
+
+
+def test_bad_decisions_are_refused_before_anything_is_written(store):
+    for bad in (NewDecision("a.png", "ana", "maybe", 0), NewDecision("a.png", "  ", KEEP, 0),
+                NewDecision("a.png", "ana", KEEP, 2), NewDecision("", "ana", KEEP, 0)):
+        with pytest.raises(ValueError):
+            store.record_many([NewDecision("ok.png", "ana", KEEP, 0), bad], origin="app")
+    assert store.history() == []
+
+
+def test_a_newer_schema_is_refused_and_the_file_left_as_it_was(tmp_path):
+    path = tmp_path / "newer.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE decisions (id INTEGER PRIMARY KEY, whatever TEXT)")
+    db.execute("INSERT INTO decisions VALUES (1, 'keep me')")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=f"{path} was written by a newer version of relabel "
+                                         f"\\(schema {SCHEMA_VERSION + 1}; this one reads up to {SCHEMA_VERSION}\\)"):
+        ReviewStore(path)
+    assert path.read_bytes() == before
+
+
+def test_a_foreign_database_and_a_non_database_are_refused(tmp_path):
+    foreign = tmp_path / "other.sqlite"
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(StoreError, match="not a relabel review database"):
+        ReviewStore(foreign)
+    text = tmp_path / "notes.sqlite"
+    text.write_text("these are my notes, not a database; " * 100)
+    with pytest.raises(StoreError, match=f"{text}: cannot be used as a review database .file is not a database."):
+        ReviewStore(text)
+    assert text.read_text().startswith("these are my notes")
+
+
+def test_opening_without_create_needs_an_existing_file(tmp_path):
+    with pytest.raises(StoreError, match="no review database there"):
+        ReviewStore(tmp_path / "typo.sqlite", create=False)
+    assert not (tmp_path / "typo.sqlite").exists()
+
+
+WRITER = """
+import sys, time
+from pathlib import Path
+from relabel.store import NewDecision, ReviewStore, FLIP
+db, reviewer, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+store = ReviewStore(db)
+(go.parent / f"ready-{reviewer}").touch()
+while not go.exists():
+    time.sleep(0.005)
+for i in range(500):
+    store.record(NewDecision(f"img{i % 50}.png", reviewer, FLIP, i % 2))
+"""
+
+
+def test_two_processes_writing_500_decisions_each_at_once_lose_none(tmp_path):
+    """Both writers start on a signal and write the same images; every decision must be there afterwards."""
+    db, go = tmp_path / "shared.sqlite", tmp_path / "go"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), name, str(go)], cwd=REPO,
+                                stderr=subprocess.PIPE, text=True) for name in ("ana", "ben")]
+    deadline = time.time() + 120
+    while not all((tmp_path / f"ready-{name}").exists() for name in ("ana", "ben")) and time.time() < deadline:
+        time.sleep(0.01)  # both have opened the (new) database
+    go.touch()
+    for writer in writers:
+        assert writer.wait(timeout=300) == 0, writer.stderr.read()
+    history = ReviewStore(db).history()
+    assert len(history) == 1000
+    assert {r: sum(row["reviewer"] == r for row in history) for r in ("ana", "ben")} == {"ana": 500, "ben": 500}
+    assert len({row["id"] for row in history}) == 1000
+    interleaved = sum(a["reviewer"] != b["reviewer"] for a, b in zip(history, history[1:]))
+    assert interleaved > 1, "the writers ran one after the other; the test did not test concurrency"

@@ -1,0 +1,77 @@
+"""relabel.suspects: rows whose label the probabilities contradict come first; it says where they came from."""
+from __future__ import annotations
+
+import pytest
+
+from glasses.images import ImageError
+from glasses.predictor import FaceResult
+from relabel.manifest import load_manifest
+from relabel.suspects import rank_manifest
+from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+
+
+@pytest.fixture
+def data(tmp_path):
+    return data_folder(tmp_path, 8)
+
+
+def test_contradicted_labels_rank_first_and_unscored_rows_last(tmp_path, data):
+    labels = [0, 0, 1, 1, 0, 1, 0, 1]
+    pred_prob = [0.05, 0.97, 0.9, 0.1, None, 0.95, 0.6, 0.8]   # rows 1 and 3 contradict their label
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows(labels, pred_prob)), data)
+    ranking = rank_manifest(manifest)
+    order = [s.path for s in ranking.suspects]
+    assert set(order[:2]) == {"imgs/img01.png", "imgs/img03.png"}
+    assert order[2] == "imgs/img06.png"                           # 0.6 for a 0: the next doubt
+    assert order[-1] == "imgs/img04.png" and ranking.suspects[-1].score is None
+    assert [s.rank for s in ranking.suspects] == list(range(1, 9))
+    scores = [s.score for s in ranking.suspects[:-1]]
+    assert scores == sorted(scores) and all(0 <= s <= 1 for s in scores)
+    assert ranking.probabilities == "out-of-fold pred_prob column of m.csv"
+    first = ranking.suspects[0]
+    assert (first.label, first.source, first.box) == (labels[int(first.path[8:10])], "olivetti", None)
+
+
+def test_ties_keep_manifest_order(tmp_path, data):
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1] * 4, [0.3] * 4)), data)
+    assert [s.path for s in rank_manifest(manifest).suspects] == [row["path"] for row in manifest.rows]
+
+
+def test_one_class_only_still_ranks(tmp_path, data):
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([0, 0, 0], [0.1, 0.9, 0.4])), data)
+    assert [s.path for s in rank_manifest(manifest).suspects] == ["imgs/img01.png", "imgs/img02.png",
+                                                                  "imgs/img00.png"]
+
+
+class FakePredictor:
+    """Stands in for glasses.Predictor: a fixed answer per file name; img03 cannot be read, img02 has no face."""
+
+    def __init__(self, probs):
+        self.probs, self.calls = probs, []
+
+    def predict(self, path):
+        self.calls.append(path.name)
+        if path.name == "img03.png":
+            raise ImageError(str(path), "not an image")
+        p = self.probs[int(path.name[3:5])]
+        return [] if p is None else [FaceResult((1, 2, 3, 4), 0.99, p, "glasses" if p >= 0.5 else "no_glasses"),
+                                     FaceResult((0, 0, 1, 1), 0.95, 1 - p, "glasses")]
+
+
+def test_without_pred_prob_the_model_runs_and_the_ranking_says_so(tmp_path, data):
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1, 1, 0, 0])), data)
+    predictor = FakePredictor([0.9, 0.2, None, 0.5])
+    ranking = rank_manifest(manifest, weights=tmp_path / "mine.pt", predictor=predictor)
+    assert predictor.calls == ["img00.png", "img01.png", "img02.png", "img03.png"]
+    assert ranking.probabilities.startswith("current model mine.pt")
+    first = ranking.suspects[0]
+    assert (first.path, first.pred_prob, first.box) == ("imgs/img01.png", 0.2, (1, 2, 3, 4))  # the largest face
+    assert [(s.pred_prob, s.box) for s in ranking.suspects[2:]] == [(None, None), (None, None)]
+
+
+def test_the_shipped_model_is_the_default(tmp_path, data, random_weights):
+    """With no predictor given, one is loaded from `weights` and run (random weights: only the plumbing)."""
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1, 0])), data)
+    ranking = rank_manifest(manifest, weights=random_weights)
+    assert ranking.probabilities.startswith(f"current model {random_weights.name}")
+    assert [s.pred_prob for s in ranking.suspects] == [None, None]   # 8x8 grey squares hold no face
