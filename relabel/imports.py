@@ -9,11 +9,11 @@ file twice records nothing the second time.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from relabel.manifest import MAX_LISTED, Manifest
+from relabel.csv_input import read_rows, refuse
+from relabel.manifest import Manifest
 from relabel.outcome import verdict
 from relabel.store import FLIP, KEEP, MAX_REVIEWER_LENGTH, NO_FACE, UNSURE, NewDecision, ReviewStore
 
@@ -33,18 +33,7 @@ class Imported:
 
 def read_decisions(path: Path, manifest: Manifest) -> list[NewDecision]:
     """The CSV's rows as decisions on `manifest`'s rows; raises DecisionsError listing every problem."""
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            numbered = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise DecisionsError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise DecisionsError(f"{path}: cannot be read as a CSV ({err})") from None
-    missing = [c for c in COLUMNS if c not in columns]
-    if missing:
-        raise DecisionsError(f"{path}: lacks the column(s) {', '.join(missing)} (needs {','.join(COLUMNS)})")
+    _, numbered = read_rows(path, COLUMNS, DecisionsError, f"a decisions file has {','.join(COLUMNS)}")
     labels = {row["path"]: row["label"] for row in manifest.rows}
     decisions, problems, first_line = [], [], {}
     for line, row in numbered:
@@ -66,11 +55,7 @@ def read_decisions(path: Path, manifest: Manifest) -> list[NewDecision]:
         old = labels[image]
         kind = GIVEN[given] if GIVEN[given] in (NO_FACE, UNSURE) else (KEEP if GIVEN[given] == old else FLIP)
         decisions.append(NewDecision(image, reviewer, kind, old))
-    if problems:
-        listed = "\n  ".join(problems[:MAX_LISTED])
-        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise DecisionsError(f"{path}: {len(problems)} row(s) cannot be imported (nothing was imported):"
-                             f"\n  {listed}{more}")
+    refuse(path, problems, DecisionsError, "cannot be imported (nothing was imported)")
     return decisions
 
 

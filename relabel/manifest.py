@@ -8,17 +8,16 @@ but what the reviewers decided.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from relabel.csv_input import read_rows, refuse
 from training.sources import MANIFEST_COLUMNS
 
 DEFAULT_DATA = Path("../shared/data")
 LABELS = {"0": 0, "1": 1}
 SPLITS = {"train", "val", "test"}
-MAX_LISTED = 20  # problems shown in one error; the rest are counted
 
 
 class ManifestError(ValueError):
@@ -45,19 +44,8 @@ def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
     path, data_root = Path(path), Path(data_root)
     if not data_root.is_dir():
         raise ManifestError(f"{path}: the data folder {data_root} does not exist")
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            numbered = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ManifestError(f"{path}: cannot be read as a CSV manifest ({err})") from None
-    missing = [c for c in MANIFEST_COLUMNS if c not in columns]
-    if missing:
-        raise ManifestError(f"{path}: lacks the column(s) {', '.join(missing)} "
-                            f"(a manifest has {','.join(MANIFEST_COLUMNS)}[,pred_prob])")
+    columns, numbered = read_rows(path, MANIFEST_COLUMNS, ManifestError,
+                                  f"a manifest has {','.join(MANIFEST_COLUMNS)}[,pred_prob]")
     if not numbered:
         raise ManifestError(f"{path}: has no rows")
     root = data_root.resolve()
@@ -72,11 +60,7 @@ def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
             continue
         row["label"] = LABELS[row["label"]]
         pred_prob.append(probability)
-    if problems:
-        listed = "\n  ".join(problems[:MAX_LISTED])
-        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise ManifestError(f"{path}: {len(problems)} row(s) cannot be used (nothing was read from it):"
-                            f"\n  {listed}{more}")
+    refuse(path, problems, ManifestError, "cannot be used (nothing was read from it)")
     rows = [row for _, row in numbered]
     return Manifest(path, data_root, rows, pred_prob if "pred_prob" in columns else None)
 

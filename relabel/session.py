@@ -71,6 +71,8 @@ class ReviewSession:
         self.reviewer = reviewer.strip()
         self.filters = filters
         self._position = {suspect.path: i for i, suspect in enumerate(ranking.suspects)}
+        self._decided: dict[str, list[Decision]] = {}   # the store's current(), refreshed by _decisions()
+        self._seen_id = 0
         self._index: int | None = None
         self.current: Item | None = None
         self._move(0)
@@ -96,7 +98,7 @@ class ReviewSession:
         undone = self.store.undo_last(self.reviewer)
         if undone is not None and undone.path in self._position:
             self._index = self._position[undone.path]
-            self.current = self._item(self._index, self.store.current())
+            self.current = self._item(self._index, self._decisions())
         return self.current
 
     def set_filters(self, filters: Filters) -> Item | None:
@@ -105,7 +107,7 @@ class ReviewSession:
         return self._move(0)
 
     def progress(self) -> Progress:
-        current = self.store.current()
+        current = self._decisions()
         statuses = [self._status(s, current) for s in self.ranking.suspects]
         count = statuses.count
         return Progress(total=len(statuses), reviewed=sum(s in outcome.REVIEWED for s in statuses),
@@ -115,12 +117,23 @@ class ReviewSession:
                                  for path, decisions in current.items() if path in self._position),
                         left=sum(self._shown(s, current) for s in self.ranking.suspects))
 
+    def _decisions(self) -> dict[str, list[Decision]]:
+        """The store's standing decisions, fetching again only the images written to since the last look
+        (by anyone): reading every decision at each step grew slow with thousands of them."""
+        touched, self._seen_id = self.store.touched_since(self._seen_id)
+        if touched:
+            fresh = self.store.current(touched)
+            for path in touched:
+                self._decided.pop(path, None)
+            self._decided.update(fresh)
+        return self._decided
+
     def _status(self, suspect: Suspect, current: dict[str, list[Decision]]) -> str:
         return outcome.status(suspect.label, current.get(suspect.path, []), self.reviewer)
 
     def _move(self, start: int) -> Item | None:
         """Show the first row from `start` on that passes the filters, as the store has it now."""
-        current = self.store.current()
+        current = self._decisions()
         self._index = self._next_index(start, current)
         self.current = self._item(self._index, current)
         return self.current

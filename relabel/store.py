@@ -13,6 +13,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Collection
 
 KEEP, FLIP, NO_FACE, UNSURE, SKIP = "keep", "flip", "no_face", "unsure", "skip"
 KINDS = (KEEP, FLIP, NO_FACE, UNSURE, SKIP)
@@ -43,7 +44,7 @@ _COLUMNS = "id, path, reviewer, decided_at, kind, old_label, new_label, origin" 
 _CURRENT = f"""
 WITH live AS (
     SELECT * FROM decisions
-    WHERE kind != '{UNDO}' AND id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL)
+    WHERE kind != '{UNDO}' AND id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL) {{where}}
 ), ranked AS (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY path, reviewer
                                  ORDER BY kind != '{SKIP}' DESC, id DESC) AS newest
@@ -52,6 +53,7 @@ WITH live AS (
 SELECT {_COLUMNS} FROM ranked WHERE newest = 1
 ORDER BY id
 """
+MAX_PATHS_PER_QUERY = 500  # beyond this, current() of every image is as quick
 
 
 class StoreError(RuntimeError):
@@ -144,13 +146,23 @@ class ReviewStore:
             db.execute("COMMIT")
         return last[0] if last else None
 
-    def current(self) -> dict[str, list[Decision]]:
-        """Per image, each reviewer's standing decision (see _CURRENT), oldest first."""
+    def current(self, paths: Collection[str] | None = None) -> dict[str, list[Decision]]:
+        """Per image (only `paths` where given), each reviewer's standing decision (see _CURRENT), oldest first."""
+        if paths is not None and len(paths) > MAX_PATHS_PER_QUERY:
+            paths = None
+        where = "" if paths is None else f"AND path IN ({','.join('?' * len(paths))})"
         by_path: dict[str, list[Decision]] = {}
         with self._connection() as db:
-            for decision in self._select(db, _CURRENT):
+            for decision in self._select(db, _CURRENT.format(where=where), tuple(paths or ())):
                 by_path.setdefault(decision.path, []).append(decision)
         return by_path
+
+    def touched_since(self, after_id: int) -> tuple[set[str], int]:
+        """Images with any row written after row `after_id`, and the newest row's id: what a cached view of
+        current() must fetch again to be up to date."""
+        with self._connection() as db:
+            rows = db.execute("SELECT id, path FROM decisions WHERE id > ?", (after_id,)).fetchall()
+        return {path for _, path in rows}, max((id_ for id_, _ in rows), default=after_id)
 
     def history(self) -> list[dict]:
         """Every row ever written, undo rows included, in the order written: the audit trail."""

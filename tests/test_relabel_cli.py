@@ -117,7 +117,8 @@ def test_a_bad_manifest_is_refused_with_its_reason(files, command):
 
 def test_export_refuses_a_missing_or_newer_database_and_overwriting_its_manifest(files):
     tmp_path, data, manifest = files
-    code, _, err = run(["export", manifest, "--data", data, "--db", tmp_path / "typo.sqlite", "--out", tmp_path / "c.csv"])
+    out = tmp_path / "c.csv"
+    code, _, err = run(["export", manifest, "--data", data, "--db", tmp_path / "typo.sqlite", "--out", out])
     assert code == 1 and "typo.sqlite: no review database there" in err
     newer = tmp_path / "newer.sqlite"
     sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}").connection.commit()

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from relabel.manifest import MAX_LISTED, ManifestError, load_manifest
+from relabel.csv_input import MAX_LISTED
+from relabel.manifest import ManifestError, load_manifest
 from tests.conftest import DATA, needs_data
 from tests.relabel_fixtures import COLUMNS, data_folder, manifest_rows, write_csv
 
@@ -83,7 +84,7 @@ def test_long_lists_are_cut_with_a_count(tmp_path, data):
     (b"", "lacks the column(s) path, label, source, group, split"),
     (b"path,label\nimgs/img00.png,0\n", "lacks the column(s) source, group, split"),
     (",".join(COLUMNS).encode() + b"\n", "has no rows"),
-    (b"\xff\xfe\x00binary\x00", "cannot be read as a CSV manifest"),
+    (b"\xff\xfe\x00binary\x00", "cannot be read as a CSV"),
 ])
 def test_unreadable_manifests_are_refused_with_the_reason(tmp_path, data, content, reason):
     path = tmp_path / "m.csv"

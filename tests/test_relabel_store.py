@@ -140,3 +140,14 @@ def test_two_processes_writing_500_decisions_each_at_once_lose_none(tmp_path):
     assert len({row["id"] for row in history}) == 1000
     interleaved = sum(a["reviewer"] != b["reviewer"] for a, b in zip(history, history[1:]))
     assert interleaved > 1, "the writers ran one after the other; the test did not test concurrency"
+
+
+def test_current_of_some_images_and_what_changed_since(store):
+    store.record(NewDecision("a.png", "ana", FLIP, 0))
+    store.record(NewDecision("b.png", "ana", KEEP, 0))
+    assert list(store.current(["b.png", "z.png"])) == ["b.png"]
+    touched, newest = store.touched_since(0)
+    assert (touched, newest) == ({"a.png", "b.png"}, 2)
+    store.undo_last("ana")                                   # an undo touches its image too
+    assert store.touched_since(newest) == ({"b.png"}, 3)
+    assert store.touched_since(3) == (set(), 3)
