@@ -173,3 +173,17 @@ def test_boxes_are_found_for_rankings_without_them_and_the_next_one_ahead(setup,
 def test_unreadable_images_have_no_box(tmp_path):
     (tmp_path / "broken.png").write_text("not a png")
     assert FaceBoxes(FakeDetector()).get(Path(tmp_path / "broken.png")) is None
+
+
+def test_one_face_finder_serves_several_threads_at_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    paths = []
+    for i in range(12):
+        paths.append(tmp_path / f"{i}.png")
+        Image.new("L", (10 + i, 10)).save(paths[-1])
+    detector = FakeDetector()
+    faces = FaceBoxes(detector)
+    with ThreadPoolExecutor(4) as pool:
+        boxes = list(pool.map(faces.get, paths * 3))
+    assert boxes == [(1, 3, 30, 40)] * 36
+    assert sorted(detector.seen) == sorted((10 + i, 10) for i in range(12))   # each image detected once
