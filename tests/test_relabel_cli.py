@@ -30,7 +30,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 @pytest.fixture
 def files(tmp_path):
     data = data_folder(tmp_path, 5)
-    manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1, 0, 1, 0], [0.97, 0.02, 0.3, None, 0.5]))
+    manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1, 0, 1, 0], [0.99, 0.03, 0.3, None, 0.5]))
     return tmp_path, data, manifest
 
 
@@ -52,7 +52,7 @@ def test_suspects_top_and_table(files):
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3
     assert lines[0].split() == ["path", "label", "pred_prob", "score"]
-    assert lines[1].split()[:3] == ["imgs/img00.png", "0", "0.97"]
+    assert lines[1].split()[:3] == ["imgs/img00.png", "0", "0.99"]
 
 
 def test_export_writes_the_corrected_manifest_and_the_counts(files):
