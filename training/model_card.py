@@ -56,7 +56,7 @@ def _markdown(card: dict) -> str:
               "the test split):", "", *[f"![{Path(plot).stem}]({plot})" for plot in card.get("plots", [])]]
     if card.get("exports"):
         lines += ["", "## Files and speed", "",
-                  f"Classifier alone, per face at batch 1 with {card['exports']['threads']} threads on this "
+                  f"Classifier alone, per face at batch 1 with {card['exports']['threads']} thread(s) on this "
                   "project's CPU; the largest difference in probability from PyTorch on random and real crops:",
                   "", "| runtime | file | bytes | ms/face | max prob diff |", "|---|---|---|---|---|",
                   *[f"| {e['variant']} | {e['file']} | {e['size_bytes']:,} | {e['ms_per_face']:.2f} | "

@@ -12,6 +12,7 @@ validation F1 -> metrics per source on the test split, which chooses nothing -> 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -86,11 +87,17 @@ def prepare_once(args: argparse.Namespace) -> Prepared:
     return data or load()
 
 
-def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str) -> np.ndarray:
-    """The teacher's P(glasses) for every row (rows outside `mask` get their label): soft targets."""
+def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str, run_dir: Path) -> np.ndarray:
+    """The teacher's P(glasses) for every row (rows outside `mask` get their label): soft targets. Kept in
+    the run folder, keyed by the teacher file and the rows, because the big teacher is slow on a CPU."""
     from training.teacher import load_teacher  # the teacher's libraries are needed only when distilling
+    key = hashlib.sha1(path.read_bytes() + json.dumps([r["path"] for r in data.rows]).encode()).hexdigest()[:16]
+    cached = run_dir / f"teacher_targets_{key}.npy"
+    if cached.exists():
+        return np.load(cached)
     soft = data.labels.astype(np.float32)
     soft[mask] = predict(load_teacher(path).to(device), data.dataset(mask), device=device)
+    np.save(cached, soft)
     return soft
 
 
@@ -128,7 +135,7 @@ def main(argv=None) -> int:
     if rank() == 0:
         print("face detection per source:", json.dumps(detection), flush=True)
     train_mask = data.mask("train")
-    soft = teacher_targets(args.teacher, data, train_mask, device) if args.teacher else None
+    soft = teacher_targets(args.teacher, data, train_mask, device, args.run_dir) if args.teacher else None
     train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
     val_set = data.dataset(data.mask("val"))
 
