@@ -6,6 +6,7 @@ through `prepare`, so they all see the same rows, crops and splits.
 from __future__ import annotations
 
 from collections import Counter
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from torchvision.transforms import v2
 
 from glasses.crop import DEFAULT_MARGIN
 from training import crops as crop_cache
-from training.sources import build_manifest, read_manifest
+from training.sources import IMPORTERS, build_manifest, read_manifest
 
 
 def augmentations() -> v2.Compose:
@@ -113,3 +114,15 @@ def prepare(data: Path, manifest: Path | None, sources: list[str], limit: int | 
     rows = select([row for row in rows if row["source"] in sources], limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
     return Prepared(rows, crops, size)
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that choose the rows, their crops and the device: the same for every training entry point."""
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
+    parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
+    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
+    parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
+    parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
+    parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
+    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")

@@ -19,30 +19,22 @@ import torch
 from sklearn.model_selection import StratifiedGroupKFold
 
 from glasses.model import GlassesNet
-from training import crops as crop_cache
-from training.data import augmentations, prepare
+from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
 from training.metrics import summarize
-from training.sources import IMPORTERS, write_manifest
+from training.sources import write_manifest
 from training.train import WIDTHS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
-    parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
-    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
-    parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
+    add_data_arguments(parser)
     parser.add_argument("--folds", type=int, default=4)
-    parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
     parser.add_argument("--epochs", type=int, default=5, help="per fold")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
-    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/oof"), help="per-fold checkpoints")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("runs/oof/manifest.csv"), help="manifest + pred_prob")
     return parser.parse_args(argv)
 

@@ -20,11 +20,9 @@ from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
 from glasses.model import IMAGENET_MEAN, IMAGENET_STD
-from training import crops as crop_cache
-from training.data import augmentations, prepare
+from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
 from training.metrics import summarize
-from training.sources import IMPORTERS
 
 
 class Teacher(nn.Module):
@@ -52,20 +50,13 @@ def load_teacher(path: Path) -> Teacher:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
-    parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
-    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
-    parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
-    parser.add_argument("--size", type=int, default=96, help="face crop side in pixels (the student's)")
+    add_data_arguments(parser)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
-    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/teacher"), help="checkpoints; teacher.pt")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args(argv)
 
 

@@ -27,24 +27,18 @@ import torch.distributed as dist
 from glasses.crop import DEFAULT_MARGIN
 from glasses.model import GlassesNet
 from glasses.weights import save_model
-from training import crops as crop_cache
-from training.data import Prepared, augmentations, prepare
+from training.data import add_data_arguments, Prepared, augmentations, prepare
 from training.loop import fit, predict, rank
 from training.metrics import best_f1_threshold, summarize
 from training.model_card import write_model_card
 from training.plots import write_plots
-from training.sources import IMPORTERS
 
 WIDTHS = (24, 48, 96, 160, 256)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
-    parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
-    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
-    parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
-    parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
+    add_data_arguments(parser)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128, help="per process")
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -54,11 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="share of the loss that follows the teacher rather than the label (with --teacher)")
     parser.add_argument("--min-source-share", type=float, default=0.05,
                         help="repeat the training rows of smaller sources until each is at least this share")
-    parser.add_argument("--workers", type=int, default=2, help="processes for face detection")
-    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR, help="face crop cache")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("weights"), help="where the model and its card go")
     return parser.parse_args(argv)
 
