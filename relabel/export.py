@@ -59,9 +59,12 @@ def write_corrected(corrected: Corrected, out: Path) -> Path:
     for rows, path, columns in ((corrected.rows, out, corrected.columns),
                                 (corrected.held_out, held_out_path(out), listed)):
         partial = path.with_name(f".{path.name}.partial")
-        with open(partial, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(partial, path)
+        try:
+            with open(partial, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
     return held_out_path(out)

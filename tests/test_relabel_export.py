@@ -78,3 +78,16 @@ def test_a_held_out_list_is_written_even_when_empty(tmp_path, manifest):
     write_corrected(corrected_manifest(manifest, {}), out)
     assert held_out_path(out).read_text().splitlines() == ["split,path,pred_prob,label,source,group,reason,decisions"]
     assert read_csv(out) == read_csv(manifest.path)
+
+
+def test_a_failed_write_leaves_neither_a_partial_nor_a_changed_file(tmp_path, manifest, corrected, monkeypatch):
+    out = tmp_path / "c.csv"
+    out.write_text("the previous export\n")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("relabel.export.os.replace", full_disk)
+    with pytest.raises(OSError):
+        write_corrected(corrected, out)
+    assert out.read_text() == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

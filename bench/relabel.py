@@ -1,0 +1,176 @@
+"""Does the relabel workflow find wrong labels, and does fixing them give the model back?
+
+    nice -n 19 python bench/relabel.py [--celeba 1200] [--flip 0.05] [--oof-epochs 20] [--epochs 20] \
+        > runs/relabel/bench.log 2>&1 &
+
+1. A clean set: Olivetti, CMU faces and Yale (labels from the publishers' file names and lists), plus
+   `--celeba` CelebA-HQ rows drawn at random, half of them with glasses, so that a model trained from scratch
+   for minutes on a CPU learns glasses at all (their labels are mostly right; the few wrong ones compete
+   with the flips for the top of the ranking, as real noise would).
+2. Flip `--flip` of the train and val rows at random (seeded), among rows whose face is found: training
+   only ever sees those, so a flip elsewhere changes nothing. Test rows keep their clean labels, so every F1
+   below is measured against the truth.
+3. Out-of-fold pred_prob on the flipped manifest (training/oof.py), ranked by relabel.suspects: the recall
+   of the flipped rows in the top 2x(flipped), for the chosen cleanlab method and the alternatives.
+4. A reviewer who knows the truth works through the top 2x(flipped) in a relabel.session (keep or flip,
+   into a fresh SQLite store), and relabel.export writes the corrected manifest.
+5. training/train.py on the clean, flipped and corrected manifests: test F1 and ROC-AUC of each.
+
+Figures print as a table and go to OUT/summary.json. Face crops come from the shared cache (.cache/crops).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from glasses.crop import DEFAULT_MARGIN  # noqa: E402
+from relabel.export import corrected_manifest, write_corrected  # noqa: E402
+from relabel.manifest import load_manifest  # noqa: E402
+from relabel.session import ReviewSession  # noqa: E402
+from relabel.store import FLIP, KEEP, ReviewStore  # noqa: E402
+from relabel.suspects import ADJUST_FOR_IMBALANCE, METHOD, label_quality, rank_manifest  # noqa: E402
+from training import crops as crop_cache  # noqa: E402
+from training import oof, train  # noqa: E402
+from training.sources import build_manifest, write_manifest  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLEAN_SOURCES = ("olivetti", "cmu_faces", "yalefaces")
+METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+CROP_SIZE = 96  # training's default --size, so the crop cache is shared
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--celeba", type=int, default=1200,
+                        help="CelebA-HQ rows added to the clean sources, half with glasses")
+    parser.add_argument("--flip", type=float, default=0.05, help="share of train+val labels flipped")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--oof-epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=20, help="for each of the three training runs")
+    parser.add_argument("--batch-size", type=int, default=32, help="small: the set is small")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (on 2 shared cores, 2 threads made a training step 4x slower than 1)")
+    parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR)
+    parser.add_argument("--out", type=Path, default=Path("runs/relabel"))
+    return parser.parse_args()
+
+
+def clean_rows(data: Path, celeba: int, seed: int) -> list[dict]:
+    rows = build_manifest(data, CLEAN_SOURCES)
+    pool = build_manifest(data, ("celeba_hq",)) if celeba else []
+    draw = random.Random(seed)
+    picked = [i for label in (1, 0)
+              for i in draw.sample([i for i, row in enumerate(pool) if row["label"] == label], celeba // 2)]
+    return rows + [pool[i] for i in sorted(picked)]
+
+
+def flip_some(rows: list[dict], found, share: float, seed: int) -> tuple[list[dict], set[str]]:
+    candidates = [i for i, row in enumerate(rows) if row["split"] in ("train", "val") and found[i]]
+    chosen = set(random.Random(seed).sample(candidates, round(share * len(candidates))))
+    flipped = [dict(row, label=1 - row["label"]) if i in chosen else dict(row) for i, row in enumerate(rows)]
+    return flipped, {rows[i]["path"] for i in chosen}
+
+
+def recall_at(order: list[str], flipped: set[str], k: int) -> float:
+    return len(flipped & set(order[:k])) / len(flipped)
+
+
+def review_like_an_oracle(manifest, ranking, truth: dict[str, int], db: Path, count: int) -> list[float]:
+    """Keep or flip the `count` most suspect rows as the clean labels say; returns ms per decision."""
+    db.unlink(missing_ok=True)
+    session = ReviewSession(manifest, ranking, ReviewStore(db), "oracle")
+    latencies = []
+    for _ in range(count):
+        item = session.current
+        started = time.perf_counter()
+        session.decide(FLIP if item.label != truth[item.path] else KEEP)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def train_and_test(name: str, manifest: Path, args) -> dict:
+    out = args.out / f"model_{name}"
+    train.main(["--data", str(args.data), "--manifest", str(manifest), "--epochs", str(args.epochs),
+                "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--cache-dir", str(args.cache_dir),
+                "--run-dir", str(args.out / f"train_{name}"), "--out", str(out)])
+    metrics = json.loads((out / "model_card.json").read_text())["test_metrics"]["all"]
+    return {key: metrics[key] for key in ("n", "f1", "roc_auc", "precision", "recall")}
+
+
+def main() -> int:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = clean_rows(args.data, args.celeba, args.seed)
+    found = crop_cache.load_or_build(rows, args.data, CROP_SIZE, DEFAULT_MARGIN, cache_dir=args.cache_dir).found
+    flipped_rows, flipped = flip_some(rows, found, args.flip, args.seed)
+    truth = {row["path"]: row["label"] for row in rows}
+    clean_csv, flipped_csv, oof_csv = (args.out / f"{n}.csv" for n in ("clean", "flipped", "oof"))
+    write_manifest(rows, clean_csv)
+    write_manifest(flipped_rows, flipped_csv)
+    print(f"{len(rows)} rows, {int(found.sum())} with a face; flipped {len(flipped)} train/val labels", flush=True)
+
+    started = time.time()
+    oof.main(["--data", str(args.data), "--manifest", str(flipped_csv), "--folds", str(args.folds),
+              "--epochs", str(args.oof_epochs), "--batch-size", str(args.batch_size), "--seed", str(args.seed),
+              "--cache-dir", str(args.cache_dir), "--run-dir", str(args.out / "oof"), "--out", str(oof_csv)])
+    oof_minutes = (time.time() - started) / 60
+
+    manifest = load_manifest(oof_csv, args.data)
+    ranking = rank_manifest(manifest)
+    top = 2 * len(flipped)
+    scored = [i for i, p in enumerate(manifest.pred_prob) if p == p]
+    methods = {}
+    for method in METHODS:
+        for adjust in (False, True)[:1 if method == "confidence_weighted_entropy" else 2]:  # cleanlab: no adjust
+            scores = label_quality([manifest.rows[i]["label"] for i in scored],
+                                   [manifest.pred_prob[i] for i in scored], method, adjust)
+            order = [manifest.rows[scored[j]]["path"] for j in sorted(range(len(scored)), key=scores.__getitem__)]
+            methods[f"{method}{' adjusted' if adjust else ''}"] = round(recall_at(order, flipped, top), 4)
+
+    latencies = review_like_an_oracle(manifest, ranking, truth, args.out / "reviews.sqlite", top)
+    corrected = corrected_manifest(manifest, ReviewStore(args.out / "reviews.sqlite").current())
+    corrected_csv = args.out / "corrected.csv"
+    write_corrected(corrected, corrected_csv)
+    still_wrong = sum(row["label"] != truth[row["path"]] for row in corrected.rows)
+
+    started = time.time()
+    trained = {name: train_and_test(name, path, args)
+               for name, path in (("clean", clean_csv), ("flipped", flipped_csv), ("corrected", corrected_csv))}
+    summary = {
+        "rows": len(rows), "with_face": int(found.sum()), "flipped": len(flipped), "reviewed_top": top,
+        "recall_in_top": round(recall_at([s.path for s in ranking.suspects], flipped, top), 4),
+        "method": f"{METHOD}{' adjusted' if ADJUST_FOR_IMBALANCE else ''}", "recall_by_method": methods,
+        "probabilities": ranking.probabilities, "corrected_counts": corrected.counts,
+        "wrong_labels_left": still_wrong, "decide_ms_median": round(statistics.median(latencies), 2),
+        "test": trained,
+        "minutes": {"oof": round(oof_minutes, 1), "three_trainings": round((time.time() - started) / 60, 1)},
+        "command": "python bench/relabel.py " + " ".join(sys.argv[1:]),
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"\nflipped {len(flipped)} of {sum(r['split'] in ('train', 'val') and f for r, f in zip(rows, found))} "
+          f"train/val labels; recall of flipped in the top {top} suspects ({summary['method']}): "
+          f"{summary['recall_in_top']:.3f}")
+    for name, recall in methods.items():
+        print(f"  {name:<40} {recall:.3f}")
+    print(f"oracle review of the top {top}: {corrected.counts.get('flipped', 0)} flipped back, "
+          f"{still_wrong} wrong labels left; median {summary['decide_ms_median']} ms per decision")
+    print(f"\n{'manifest':<10} {'test n':>6} {'F1':>6} {'ROC-AUC':>8}   (clean test labels in all three)")
+    for name, metrics in trained.items():
+        print(f"{name:<10} {metrics['n']:>6} {metrics['f1']:>6.3f} {metrics['roc_auc']:>8.3f}")
+    print(f"\nminutes: out-of-fold {summary['minutes']['oof']}, three trainings {summary['minutes']['three_trainings']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
