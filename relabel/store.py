@@ -9,11 +9,11 @@ nothing already decided. The schema version sits in `PRAGMA user_version`; a new
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Collection
 
 KEEP, FLIP, NO_FACE, UNSURE, SKIP = "keep", "flip", "no_face", "unsure", "skip"
 KINDS = (KEEP, FLIP, NO_FACE, UNSURE, SKIP)
@@ -53,7 +53,7 @@ WITH live AS (
 SELECT {_COLUMNS} FROM ranked WHERE newest = 1
 ORDER BY id
 """
-MAX_PATHS_PER_QUERY = 500  # beyond this, current() of every image is as quick
+MAX_PATHS_PER_QUERY = 500  # current() of more images than this reads every decision: a short parameter list
 
 
 class StoreError(RuntimeError):
