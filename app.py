@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Serve the glasses web app: Gradio UI at /, REST at /api.")
@@ -15,6 +16,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_port, default=os.environ.get("GRADIO_SERVER_PORT", "7860"),
                         help="port (default: $GRADIO_SERVER_PORT or 7860)")
     parser.add_argument("--weights", help="model file (default: the shipped weights/glasses.pt)")
+    review = parser.add_argument_group("Relabel tab", "off unless --manifest is given")
+    review.add_argument("--manifest", type=Path, help="training manifest to review (path,label,source,group,split"
+                                                      "[,pred_prob]), e.g. training/oof.py's")
+    review.add_argument("--data", type=Path, default=Path("../shared/data"),
+                        help="folder the manifest's paths are relative to (default: %(default)s)")
+    review.add_argument("--db", type=Path, help="review database, created if absent (default: reviews.sqlite "
+                                                "beside the manifest)")
     return parser
 
 
@@ -32,6 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from glasses.weights import DEFAULT_WEIGHTS
+    from relabel.manifest import ManifestError
+    from relabel.store import StoreError
+    from webapp.context import AppContext
+    from webapp.review_desk import ReviewDesk
     from webapp.server import create_app
     from webapp.shared_predictor import SharedPredictor
 
@@ -40,7 +52,14 @@ def main(argv: list[str] | None = None) -> None:
         predictor = SharedPredictor.load(weights)
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(f"cannot load the model from {weights}: {err}")
-    uvicorn.run(create_app(predictor), host=args.host, port=args.port)
+    desk = None
+    if args.manifest:
+        try:
+            desk = ReviewDesk.open(args.manifest, args.data, args.db or args.manifest.parent / "reviews.sqlite",
+                                   predictor)
+        except (ManifestError, StoreError) as err:
+            parser.error(f"cannot review: {err}")
+    uvicorn.run(create_app(AppContext(predictor, desk)), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

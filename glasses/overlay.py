@@ -11,18 +11,22 @@ _COLOURS = {GLASSES: (0, 200, 120), "no_glasses": (255, 170, 0)}
 def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
     """Box and caption sizes follow the photo's size, so they stay readable on thumbnails and on 4K photos."""
     out = image.convert("RGB")
+    for face in faces:
+        confidence = face.glasses_prob if face.label == GLASSES else 1 - face.glasses_prob
+        draw_captioned_box(out, face.box, f"{face.label.replace('_', ' ')} {confidence:.0%}",
+                           _COLOURS.get(face.label, (255, 255, 255)))
+    return out
+
+
+def draw_captioned_box(out: Image.Image, box, caption: str, colour: tuple[int, int, int]) -> None:
+    """Draw `box` (x1, y1, x2, y2) on `out` in place, `caption` on a filled band above it (below when no room)."""
     draw = ImageDraw.Draw(out)
     line = max(2, round(min(out.size) / 200))
     font = ImageFont.load_default(size=max(12, round(min(out.size) / 30)))
-    for face in faces:
-        colour = _COLOURS.get(face.label, (255, 255, 255))
-        confidence = face.glasses_prob if face.label == GLASSES else 1 - face.glasses_prob
-        caption = f"{face.label.replace('_', ' ')} {confidence:.0%}"
-        x1, y1, x2, y2 = face.box
-        draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
-        left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
-        height = bottom - top + 2 * line
-        label_top = y1 - height if y1 - height >= 0 else y2      # above the box, or below when no room
-        draw.rectangle((x1, label_top, x1 + right - left + 2 * line, label_top + height), fill=colour)
-        draw.text((x1 + line, label_top + line - top), caption, fill=(0, 0, 0), font=font)
-    return out
+    x1, y1, x2, y2 = box
+    draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
+    left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
+    height = bottom - top + 2 * line
+    label_top = y1 - height if y1 - height >= 0 else y2
+    draw.rectangle((x1, label_top, x1 + right - left + 2 * line, label_top + height), fill=colour)
+    draw.text((x1 + line, label_top + line - top), caption, fill=(0, 0, 0), font=font)

@@ -34,12 +34,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app() -> Iterator[RunningApp]:
+def running_app(*args: str) -> Iterator[RunningApp]:
+    """`args`: more flags for app.py (e.g. --manifest for the Relabel tab)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *args],
                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_health(url, process, log, started + STARTUP_TIMEOUT)

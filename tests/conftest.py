@@ -35,9 +35,23 @@ def predictor(random_weights):
 
 
 @pytest.fixture(scope="session")
-def app_server():
-    """`python app.py` with the shipped model on a free loopback port, for the REST and browser tests."""
+def review_set(tmp_path_factory):
+    """A manifest of six made-up images with out-of-fold pred_prob, its data folder and a review database path.
+    Ranked most suspect first: img00, img01, img02, img03, img05, img04."""
+    from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+
+    root = tmp_path_factory.mktemp("review")
+    data = data_folder(root, 6)
+    rows = manifest_rows([1, 0, 1, 0, 1, 0], [0.05, 0.9, 0.4, 0.2, 0.95, 0.1])
+    return write_csv(root / "manifest.csv", rows), data, root / "reviews.sqlite"
+
+
+@pytest.fixture(scope="session")
+def app_server(review_set):
+    """`python app.py` with the shipped model on a free loopback port, reviewing `review_set` in its Relabel tab,
+    for the REST and browser tests."""
     from tests.app_server import running_app
 
-    with running_app() as app:
+    manifest, data, db = review_set
+    with running_app("--manifest", str(manifest), "--data", str(data), "--db", str(db)) as app:
         yield app

@@ -95,3 +95,32 @@ def test_model_tab_shows_the_card(page):
     card = page.locator("#model-card")
     card.get_by_text("Test metrics").wait_for()
     assert "ROC-AUC" in card.inner_text()
+
+
+def test_relabel_review_by_keys_and_clicks(page, review_set):
+    from relabel.store import ReviewStore
+
+    _, _, db = review_set
+    page.get_by_role("tab", name="Relabel").click()
+    page.locator("#review-reviewer input, #review-reviewer textarea").first.press_sequentially("frank")  # f, k, n
+    page.locator("#review-start").click()
+    item, progress = page.locator("#review-item"), page.locator("#review-progress")
+    item.get_by_text("Rank 1 of 6").wait_for()
+    assert "imgs/img00.png" in item.inner_text() and "out-of-fold pred_prob" in page.locator("#review-ranked-by").inner_text()
+    assert page.locator("#review-image img").evaluate("img => img.naturalWidth") == 384
+    assert not ReviewStore(db).current()   # the name's letters typed into its box decided nothing
+
+    page.keyboard.press("f")
+    item.get_by_text("Rank 2 of 6").wait_for()
+    progress.get_by_text("labels changed 1").wait_for()
+    page.keyboard.press("z")
+    item.get_by_text("Rank 1 of 6").wait_for()
+    progress.get_by_text("Reviewed 0 of 6").wait_for()
+    page.locator("#review-keep").click()
+    item.get_by_text("Rank 2 of 6").wait_for()
+    progress.get_by_text("Reviewed 1 of 6").wait_for()
+
+    [decision] = ReviewStore(db).current()["imgs/img00.png"]
+    assert (decision.reviewer, decision.kind) == ("frank", "keep")
+    assert [(row["kind"], row["path"]) for row in ReviewStore(db).history()][:2] == [
+        ("flip", "imgs/img00.png"), ("undo", "imgs/img00.png")]

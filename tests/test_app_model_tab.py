@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
+from webapp.context import AppContext
 from webapp.model_tab import build_model_tab
 
 
@@ -17,7 +18,7 @@ class FakePredictor:
 
 def built(weights: Path) -> list:
     with gr.Blocks() as demo:
-        build_model_tab(FakePredictor(weights))
+        build_model_tab(AppContext(FakePredictor(weights)))
     return list(demo.blocks.values())
 
 

@@ -113,18 +113,19 @@ def client(app_server) -> Client:
 
 def test_gradio_endpoints_have_explicit_names(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == \
-        {"/classify", "/relabel", "/batch"}
+        {"/classify", "/threshold", "/batch", "/review_start", "/review_keep", "/review_flip",
+         "/review_no_face", "/review_unsure", "/review_skip", "/review_undo"}
 
 
 @needs_data
-def test_gradio_classify_then_relabel_without_the_model(client, tmp_path):
+def test_gradio_classify_then_rethreshold_without_the_model(client, tmp_path):
     photo = shutil.copy(GLASSES, tmp_path / "subject01.gif")
     overlay, table, raw, verdict = client.predict(handle_file(photo), 0.5, api_name="/classify")
     assert Image.open(overlay).size == (320, 243)
     assert raw["faces"][0]["label"] == "glasses" and table["data"][0][-1] == "glasses"
     assert verdict == "**subject01.gif**: 1 face (1 with glasses)"
     prob = raw["faces"][0]["glasses_prob"]
-    _, table, raw, verdict = client.predict(min(1.0, prob + 0.01), api_name="/relabel")
+    _, table, raw, verdict = client.predict(min(1.0, prob + 0.01), api_name="/threshold")
     assert raw["faces"][0]["label"] == "no_glasses" and raw["faces"][0]["glasses_prob"] == prob
     assert verdict == "**subject01.gif**: 1 face (0 with glasses)"
 

@@ -13,10 +13,12 @@ from glasses import ImageError
 from glasses.report import COLUMNS, RowWriter, error_row, face_rows
 from webapp.batch_inputs import batch_items
 from webapp.face_table import batch_table, summary
+from webapp.context import AppContext
 from webapp.shared_predictor import SharedPredictor
 
 
-def build_batch_tab(predictor: SharedPredictor) -> None:
+def build_batch_tab(context: AppContext) -> None:
+    predictor = context.predictor
     files = gr.File(label="Photos, or zips of photos", file_count="multiple", type="filepath", elem_id="batch-files")
     run = gr.Button("Classify all", variant="primary", elem_id="batch-run")
     verdict = gr.Markdown(elem_id="batch-summary")

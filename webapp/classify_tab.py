@@ -13,13 +13,15 @@ import gradio as gr
 
 from glasses import FaceResult, ImageError, draw_overlay, load_image
 from glasses.report import face_rows
+from webapp.context import AppContext
 from webapp.face_table import PHOTO_COLUMNS, photo_table, summary
 from webapp.shared_predictor import Classified, SharedPredictor
 
 SOURCES = ["upload", "clipboard", "webcam"]
 
 
-def build_classify_tab(predictor: SharedPredictor) -> None:
+def build_classify_tab(context: AppContext) -> None:
+    predictor = context.predictor
     with gr.Row():
         with gr.Column():
             photo = gr.Image(label="Photo", sources=SOURCES, type="filepath", elem_id="photo")
@@ -42,7 +44,7 @@ def build_classify_tab(predictor: SharedPredictor) -> None:
     # preprocess=False: the app reads the upload itself, so that a file that is no image, or is too large,
     # gets the library's reason ("not an image", "image too large: ...") instead of a decoding traceback.
     photo.change(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
-    threshold.change(relabel, [found, threshold], outputs, api_name="relabel")
+    threshold.change(rethreshold, [found, threshold], outputs, api_name="threshold")
 
 
 def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
@@ -57,7 +59,7 @@ def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
     return *_show(name, result, threshold), (path, name, result.faces)
 
 
-def relabel(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+def rethreshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
     if found is None:   # no photo yet: nothing to re-label
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     path, name, faces = found

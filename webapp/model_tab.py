@@ -12,16 +12,16 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from webapp.shared_predictor import SharedPredictor
+from webapp.context import AppContext
 
 _IMAGE_LINK = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.MULTILINE)
 
 
-def build_model_tab(predictor: SharedPredictor) -> None:
-    folder = predictor.weights.parent
+def build_model_tab(context: AppContext) -> None:
+    folder = context.predictor.weights.parent
     card_md, card_json = folder / "model_card.md", folder / "model_card.json"
     if not card_md.is_file():
-        gr.Markdown(f"No model card beside `{predictor.weights.name}` (looked for `{card_md.name}`).")
+        gr.Markdown(f"No model card beside `{context.predictor.weights.name}` (looked for `{card_md.name}`).")
         return
     gr.Markdown(_IMAGE_LINK.sub("", card_md.read_text()), elem_id="model-card")
     plots = _plots(folder, card_json)

@@ -1,0 +1,184 @@
+"""Relabel tab: a reviewer walks the suspect ranking of the manifest the app was started with, one image at a
+time, and decides each with one key or click. relabel.session does the work; this module draws.
+
+Every decision names the image on the reviewer's screen: a key pressed again before the next image arrived
+is refused, so no decision lands on an image nobody looked at.
+"""
+from __future__ import annotations
+
+import gradio as gr
+from PIL import Image
+
+from glasses.images import ImageError, load_image
+from glasses.overlay import draw_captioned_box
+from relabel import outcome
+from relabel.manifest import ManifestError
+from relabel.session import Filters, Item, ReviewSession
+from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, StoreError
+from webapp.context import AppContext
+
+# decision -> (button text, key); the keys are wired up by HOTKEYS_JS, which the server adds to the page.
+DECISIONS = {KEEP: ("Keep label", "k"), FLIP: ("Flip label", "f"), NO_FACE: ("No face / not a person", "n"),
+             UNSURE: ("Unsure", "u"), SKIP: ("Skip", "s")}
+UNDO_KEY = "z"
+LABEL_NAMES = {1: "glasses (1)", 0: "no glasses (0)"}
+MIN_SHOWN_SIDE = 384   # small images (Olivetti's 64 px) are enlarged so the face and caption can be seen
+
+OFF = ("Relabel is off: this app was started without a manifest. To review a training manifest's labels, "
+       "start it with\n\n    python app.py --manifest runs/oof/manifest.csv --data ../shared/data "
+       "--db reviews.sqlite\n\nand open this tab. README.md (\"Relabel\") has the whole workflow.")
+NOT_STARTED = "Type your name and press **Start reviewing** first: every decision is stored with it."
+
+
+def button_id(kind: str) -> str:
+    return f"review-{kind.replace('_', '-')}"
+
+
+HOTKEYS_JS = """() => {
+  const keys = %s;
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    const target = event.target;
+    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    const button = keys[event.key.toLowerCase()] && document.getElementById(keys[event.key.toLowerCase()]);
+    if (button && button.checkVisibility() && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+}""" % {**{key: button_id(kind) for kind, (_, key) in DECISIONS.items()}, UNDO_KEY: button_id("undo")}
+
+
+def build_relabel_tab(context: AppContext) -> None:
+    desk = context.desk
+    if desk is None:
+        gr.Markdown(OFF, elem_id="review-off")
+        return
+    gr.Markdown(f"Reviewing **{desk.manifest.path.name}** ({len(desk.manifest.rows):,} rows). Each decision is "
+                f"stored at once in `{desk.store.path}`, with your name. Keys: "
+                + ", ".join(f"**{key.upper()}** {text.lower()}" for text, key in DECISIONS.values())
+                + f", **{UNDO_KEY.upper()}** undo.")
+    with gr.Row(equal_height=True):
+        reviewer = gr.Textbox(label="Your name", placeholder="e.g. ana", scale=3, elem_id="review-reviewer")
+        start = gr.Button("Start reviewing", variant="primary", scale=1, elem_id="review-start")
+    with gr.Row():
+        sources = gr.CheckboxGroup(desk.sources, value=desk.sources, label="Source", elem_id="review-sources")
+        labels = gr.CheckboxGroup([(name, label) for label, name in LABEL_NAMES.items()], value=[1, 0],
+                                  label="Given label", elem_id="review-labels")
+        statuses = gr.CheckboxGroup(list(outcome.STATUSES), value=[outcome.UNREVIEWED], label="Status",
+                                    info="unreviewed: nobody has decided it yet", elem_id="review-statuses")
+    ranked_by = gr.Markdown(elem_id="review-ranked-by")
+    with gr.Row():
+        image = gr.Image(label="Image", type="pil", format="png", interactive=False, height=440,
+                         elem_id="review-image")
+        with gr.Column():
+            item = gr.Markdown(elem_id="review-item")
+            buttons = {kind: gr.Button(f"{text} [{key.upper()}]", variant="primary" if kind in (KEEP, FLIP) else
+                                       "secondary", elem_id=button_id(kind))
+                       for kind, (text, key) in DECISIONS.items()}
+            undo = gr.Button(f"Undo my last decision [{UNDO_KEY.upper()}]", elem_id=button_id("undo"))
+    progress = gr.Markdown(elem_id="review-progress")
+    session = gr.State()
+    shown = gr.Textbox(visible="hidden", elem_id="review-shown")   # the path on screen, as the browser has it
+
+    view = [session, shown, image, item, progress]
+    filters = [sources, labels, statuses]
+
+    def on_start(name: str, *chosen, progress_bar=gr.Progress(track_tqdm=True)):
+        try:
+            started = desk.session(name, _filters(*chosen))
+        except (ValueError, ManifestError, StoreError) as err:
+            raise gr.Error(str(err)) from None
+        return *_view(started), f"Most suspect first, by cleanlab's label quality from the {started.probabilities}."
+
+    start.click(on_start, [reviewer, *filters], view + [ranked_by], api_name="review_start")
+    reviewer.submit(on_start, [reviewer, *filters], view + [ranked_by], api_visibility="private")
+    for kind, button in buttons.items():
+        button.click(lambda s, on_screen, kind=kind: decide(s, on_screen, kind), [session, shown], view,
+                     api_name=f"review_{kind}")
+    undo.click(undo_last, [session], view, api_name="review_undo")
+    for box in filters:
+        box.input(refilter, [session, *filters], view, api_visibility="private")
+
+
+def decide(session: ReviewSession | None, on_screen: str, kind: str):
+    """Record `kind` for the image the reviewer saw, then show the next."""
+    _require(session)
+    if session.current is None or session.current.path != on_screen:
+        gr.Warning("That came before the next image showed: nothing was recorded for it.")
+    else:
+        try:
+            session.decide(kind)
+        except StoreError as err:
+            raise gr.Error(str(err)) from None
+    return _view(session)
+
+
+def undo_last(session: ReviewSession | None):
+    _require(session)
+    session.undo()
+    return _view(session)
+
+
+def refilter(session: ReviewSession | None, *chosen):
+    if session is None:   # filters set before starting apply at the start
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    try:
+        session.set_filters(_filters(*chosen))
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    return _view(session)
+
+
+def _require(session: ReviewSession | None) -> None:
+    if session is None:
+        raise gr.Error(NOT_STARTED)
+
+
+def _filters(sources: list[str], labels: list[int], statuses: list[str]) -> Filters:
+    for chosen, what in ((sources, "source"), (labels, "given label"), (statuses, "status")):
+        if not chosen:
+            raise ValueError(f"Tick at least one {what}: with none, no image would show.")
+    return Filters(sources=frozenset(sources), labels=frozenset(int(label) for label in labels),
+                   statuses=frozenset(statuses))
+
+
+def _view(session: ReviewSession):
+    """State, the path on screen, image, item text and progress text for the session's current item."""
+    current = session.current
+    return session, current.path if current else "", _picture(current), _describe(current), _progress(session)
+
+
+def _picture(current: Item | None) -> Image.Image | None:
+    if current is None:
+        return None
+    try:
+        image = load_image(current.image_path)
+    except ImageError:
+        return None   # _describe says so
+    scale = max(1, MIN_SHOWN_SIDE // max(image.size))
+    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
+    if current.box is not None:
+        caption = f"given: {LABEL_NAMES[current.label]}"
+        if current.pred_prob is not None:
+            caption += f", model {current.pred_prob:.0%} glasses"
+        draw_captioned_box(image, [v * scale for v in current.box], caption, (255, 60, 60))
+    return image
+
+
+def _describe(current: Item | None) -> str:
+    if current is None:
+        return ("**Nothing left under these filters.** Tick other statuses (e.g. *disputed*, *flipped*) to look "
+                "at decided images again.")
+    model = "no face scored" if current.pred_prob is None else \
+        f"model P(glasses) **{current.pred_prob:.2f}**, label quality {current.score:.3f} (0 = surely wrong)"
+    face = "" if current.box is not None else "\n\nNo face found in this image: is there a person?"
+    readable = "" if current.image_path.is_file() else "\n\n**The image file is gone from the data folder.**"
+    others = outcome.describe(list(current.decisions)) or "none"
+    return (f"**Rank {current.rank:,} of {current.of:,}** · `{current.path}` · {current.source}\n\n"
+            f"Given label **{LABEL_NAMES[current.label]}** · {model}\n\n"
+            f"Status **{current.status}** · decisions so far: {others}{face}{readable}")
+
+
+def _progress(session: ReviewSession) -> str:
+    p = session.progress()
+    return (f"**Reviewed {p.reviewed:,} of {p.total:,}** · labels changed {p.changed:,} · no face {p.no_face:,} · "
+            f"unsure {p.unsure:,} · disputed {p.disputed:,} · by you {p.mine:,} · "
+            f"left under these filters {p.left:,}")
