@@ -43,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128, help="per process")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
+                        help="GlassesNet's channels per stage: wider learns more, costs time per face")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that follows the teacher rather than the label (with --teacher)")
@@ -130,7 +132,7 @@ def main(argv=None) -> int:
     train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
     val_set = data.dataset(data.mask("val"))
 
-    model = GlassesNet(widths=WIDTHS)
+    model = GlassesNet(widths=tuple(args.widths))
     result = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                  seed=args.seed, run_dir=args.run_dir, resume=args.resume,
                  distill_weight=args.distill_weight if args.teacher else 0.0, device=device)
@@ -145,11 +147,11 @@ def main(argv=None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
-    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, WIDTHS)
+    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, tuple(args.widths))
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
-        "model": {"file": weights_path.name, "architecture": "GlassesNet", "widths": list(WIDTHS),
+        "model": {"file": weights_path.name, "architecture": "GlassesNet", "widths": list(args.widths),
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "size_bytes": weights_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
