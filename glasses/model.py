@@ -30,6 +30,7 @@ def _separable(in_ch: int, out_ch: int, stride: int) -> nn.Sequential:
 class GlassesNet(nn.Module):
     def __init__(self, widths: tuple[int, ...] = (24, 48, 96, 160, 256), dropout: float = 0.2):
         super().__init__()
+        self.widths = tuple(widths)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         layers = [_conv_bn(3, widths[0], 3, 2)]
@@ -38,6 +39,10 @@ class GlassesNet(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
                                   nn.Linear(widths[-1], 1))
+
+    def config(self) -> dict:
+        """What the model file records to build this network again (glasses/weights.py)."""
+        return {"architecture": "GlassesNet", "widths": list(self.widths)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of P(glasses), shape (N,)."""

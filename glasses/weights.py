@@ -1,26 +1,39 @@
-"""The model file: GlassesNet weights with everything needed to use them (crop size, margin, threshold)."""
+"""The model file: the classifier's weights with everything needed to use them (architecture, crop size,
+margin, threshold)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from torch import nn
 
+from glasses.lite_model import LiteNet
 from glasses.model import GlassesNet
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
 FORMAT_VERSION = 1
 
 
-def save_model(model: GlassesNet, path: Path, input_size: int, crop_margin: float, threshold: float,
-               widths: tuple[int, ...]) -> None:
+def save_model(model: GlassesNet | LiteNet, path: Path, input_size: int, crop_margin: float,
+               threshold: float) -> None:
     torch.save({"format_version": FORMAT_VERSION, "state_dict": model.state_dict(),
-                "config": {"input_size": input_size, "crop_margin": crop_margin, "widths": list(widths)},
+                "config": {"input_size": input_size, "crop_margin": crop_margin, **model.config()},
                 "threshold": threshold}, path)
 
 
-def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[GlassesNet, dict]:
+def build_model(config: dict) -> nn.Module:
+    """The untrained network a model file's config describes (files without `architecture` are GlassesNet)."""
+    architecture = config.get("architecture", "GlassesNet")
+    if architecture == "GlassesNet":
+        return GlassesNet(widths=tuple(config["widths"]))
+    if architecture == "LiteNet":
+        return LiteNet(depth=config["depth"])
+    raise ValueError(f"unknown architecture {architecture!r}; this version knows GlassesNet and LiteNet")
+
+
+def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
     """The model ready for inference (eval mode, BatchNorm folded), and its config (`input_size`,
-    `crop_margin`, `widths`, `threshold`)."""
+    `crop_margin`, `threshold`, and the architecture's)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -29,6 +42,6 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[GlassesNet, dict]:
         raise ValueError(f"{path}: model file format {checkpoint.get('format_version')} is not "
                          f"{FORMAT_VERSION}; it was written by another version of glasses")
     config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
-    model = GlassesNet(widths=tuple(config["widths"]))
+    model = build_model(config)
     model.load_state_dict(checkpoint["state_dict"])
     return model.eval().fold_batchnorm(), config

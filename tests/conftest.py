@@ -23,7 +23,7 @@ def random_weights(tmp_path_factory) -> Path:
     from glasses.weights import save_model
 
     path = tmp_path_factory.mktemp("weights") / "random.pt"
-    save_model(GlassesNet(), path, 96, 0.25, 0.5, (24, 48, 96, 160, 256))
+    save_model(GlassesNet(), path, 96, 0.25, 0.5)
     return path
 
 

@@ -106,7 +106,8 @@ def test_relabel_review_by_keys_and_clicks(page, review_set):
     page.locator("#review-start").click()
     item, progress = page.locator("#review-item"), page.locator("#review-progress")
     item.get_by_text("Rank 1 of 6").wait_for()
-    assert "imgs/img00.png" in item.inner_text() and "out-of-fold pred_prob" in page.locator("#review-ranked-by").inner_text()
+    assert "imgs/img00.png" in item.inner_text()
+    assert "out-of-fold pred_prob" in page.locator("#review-ranked-by").inner_text()
     assert page.locator("#review-image img").evaluate("img => img.naturalWidth") == 384
     assert not ReviewStore(db).current()   # the name's letters typed into its box decided nothing
 

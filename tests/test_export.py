@@ -36,7 +36,7 @@ def model_files(tmp_path):
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 2.0)
     weights = tmp_path / "model.pt"
-    save_model(model, weights, SIZE, 0.25, 0.5, (8, 16, 16, 24, 32))
+    save_model(model, weights, SIZE, 0.25, 0.5)
     crops = tmp_path / "crops.npy"
     np.save(crops, np.random.default_rng(1).integers(0, 256, (16, SIZE, SIZE, 3), dtype=np.uint8))
     return weights, crops

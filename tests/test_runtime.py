@@ -16,7 +16,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch\\.jit\\..*deprecated:Futu
 
 def write_weights(path, seed: int):
     torch.manual_seed(seed)
-    save_model(GlassesNet(widths=WIDTHS), path, SIZE, 0.25, 0.5, WIDTHS)
+    save_model(GlassesNet(widths=WIDTHS), path, SIZE, 0.25, 0.5)
     return path
 
 

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from glasses import Predictor
+from glasses.lite_model import LiteNet
+from glasses.weights import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.crops import Crops
@@ -108,6 +110,13 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
     for plot in card["plots"]:
         assert (out / plot).read_bytes().startswith(b"\x89PNG")
 
+    lite = tmp_path / "lite"   # the other student: the teacher's first blocks
+    assert train.main(tiny + ["--run-dir", str(tmp_path / "lite_run"), "--out", str(lite), "--architecture", "LiteNet",
+                              "--depth", "4", "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
+    model, config = load_model(lite / "glasses.pt")
+    assert isinstance(model, LiteNet) and (config["architecture"], config["depth"]) == ("LiteNet", 4)
+    assert json.loads((lite / "model_card.json").read_text())["model"]["architecture"] == "LiteNet"
+
 
 @needs_data
 def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path):
@@ -140,3 +149,15 @@ def test_torchrun_trains_with_two_processes_on_gloo(tiny, tmp_path):
     card = json.loads((out / "model_card.json").read_text())
     assert card["processes"] == 2
     assert len(card["history"]) == 1
+
+
+def test_litenet_starts_from_the_teachers_blocks():
+    from glasses.lite_model import LiteNet
+    from training.teacher import Teacher, init_from_lite0
+
+    teacher, student = Teacher(pretrained=False), LiteNet(depth=5)
+    init_from_lite0(student, teacher.net)
+    lite0 = teacher.net.state_dict()
+    for name, value in student.state_dict().items():
+        if not name.startswith(("head.", "mean", "std")):
+            assert torch.equal(value, lite0[name]), name

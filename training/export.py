@@ -1,6 +1,6 @@
 """Export the shipped model to TorchScript and ONNX (optionally int8 ONNX), check each against PyTorch, time it.
 
-The exported files run GlassesNet without this package (C++, onnxruntime on other languages and devices). The
+The exported files run the classifier without this package (C++, onnxruntime on other languages and devices). The
 input is what Predictor.classify feeds the model: float RGB in 0..1, (N, 3, S, S); the output is the logit, (N,).
 Every export is compared with the PyTorch model on the same inputs before it is trusted, so a silently wrong
 export fails here instead of in someone's application.
@@ -22,8 +22,8 @@ import onnx
 import onnxruntime as ort
 import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quant_pre_process, quantize_static
+from torch import nn
 
-from glasses.model import GlassesNet
 from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256
 from glasses.weights import load_model
 from training.model_card import add_exports
@@ -34,14 +34,14 @@ TORCHSCRIPT, ONNX, INT8 = "glasses.torchscript.pt", "glasses.onnx", "glasses.int
 Runner = Callable[[np.ndarray], np.ndarray]
 
 
-def export_torchscript(model: GlassesNet, example: torch.Tensor, path: Path) -> None:
+def export_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> None:
     """Traced (the network has no control flow) and frozen, so weights are constants and the file needs only
     torch.jit.load."""
     with torch.no_grad():
         torch.jit.freeze(torch.jit.trace(model, example)).save(str(path))
 
 
-def export_onnx(model: GlassesNet, example: torch.Tensor, path: Path, weights_sha256: str) -> None:
+def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, weights_sha256: str) -> None:
     """With the torch.export-based exporter (the default since torch 2.9; the TorchScript-based one is
     deprecated), a symbolic batch axis, and the weights inside the file so it is a single artefact. The hash of
     the weights file goes into the metadata: glasses.runtime uses the export only for those very weights."""
@@ -98,7 +98,7 @@ def load_runner(path: Path, threads: int) -> Runner:
     return lambda x: module(torch.from_numpy(x)).numpy()
 
 
-def torch_runner(model: GlassesNet) -> Runner:
+def torch_runner(model: nn.Module) -> Runner:
     return lambda x: model(torch.from_numpy(x)).numpy()
 
 
@@ -107,7 +107,7 @@ def probabilities(run: Runner, inputs: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-run(inputs).astype(np.float64)))
 
 
-def check_exports(model: GlassesNet, paths: dict[str, Path], inputs: np.ndarray,
+def check_exports(model: nn.Module, paths: dict[str, Path], inputs: np.ndarray,
                   threads: int = 2) -> dict[str, float]:
     """The largest difference in P(glasses) between each exported file and the PyTorch model on `inputs`."""
     expected = probabilities(torch_runner(model), inputs)

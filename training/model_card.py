@@ -30,7 +30,8 @@ def _markdown(card: dict) -> str:
     model, data = card["model"], card["data"]
     lines = [
         "# glasses model card", "",
-        f"GlassesNet ({model['parameters']:,} parameters, {model['size_bytes'] / 1e6:.2f} MB), "
+        f"{model.get('architecture', 'GlassesNet')} ({model['parameters']:,} parameters, "
+        f"{model['size_bytes'] / 1e6:.2f} MB), "
         f"input {model['input_size']}x{model['input_size']} face crops (MTCNN box + "
         f"{model['crop_margin']:.0%} margin).", "",
         f"**Threshold** {card['threshold']}: {card['threshold_rule']}.", "",

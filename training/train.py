@@ -1,7 +1,8 @@
-"""Train the shipped GlassesNet on face crops of the manifest, pick its threshold on validation, and write
+"""Train the shipped classifier on face crops of the manifest, pick its threshold on validation, and write
 weights/glasses.pt with its model card and plots.
 
     python -m training.train --data ../shared/data --epochs 20 [--teacher runs/teacher/teacher.pt]
+    python -m training.train --data ../shared/data --architecture LiteNet --epochs 4 --lr 1e-3 --teacher ...
     torchrun --nproc-per-node 2 -m training.train ...      # several GPUs or machines (DDP)
 
 Steps, in order: manifest (built by the importers, or given: e.g. the relabel workflow's corrected one) ->
@@ -23,8 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 
 from glasses.crop import DEFAULT_MARGIN
+from glasses.lite_model import LiteNet
 from glasses.model import GlassesNet
 from glasses.weights import save_model
 from training.data import add_data_arguments, Prepared, augmentations, prepare
@@ -43,8 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128, help="per process")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--architecture", choices=("GlassesNet", "LiteNet"), default="GlassesNet",
+                        help="GlassesNet: trained from scratch; LiteNet: EfficientNet-Lite0's first blocks, started "
+                             "from the teacher's (with --teacher) or ImageNet's weights")
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
                         help="GlassesNet's channels per stage: wider learns more, costs time per face")
+    parser.add_argument("--depth", type=int, default=11, help="LiteNet's number of Lite0 blocks")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that follows the teacher rather than the label (with --teacher)")
@@ -100,7 +107,18 @@ def teacher_command(path: Path | None) -> list[str]:
     return [json.loads(report.read_text())["command"]] if report and report.exists() else []
 
 
-def evaluate(model: GlassesNet, data: Prepared, threshold: float) -> tuple[dict, dict]:
+def build_student(args: argparse.Namespace) -> nn.Module:
+    """GlassesNet from scratch, or LiteNet from the first blocks of the teacher (--teacher) or of ImageNet's Lite0."""
+    if args.architecture == "GlassesNet":
+        return GlassesNet(widths=tuple(args.widths))
+    from training.teacher import Teacher, init_from_lite0, load_teacher  # the Lite0 libraries, only for LiteNet
+    model = LiteNet(depth=args.depth)
+    lite0 = load_teacher(args.teacher) if args.teacher else Teacher(pretrained=True)
+    init_from_lite0(model, lite0.net)
+    return model
+
+
+def evaluate(model: nn.Module, data: Prepared, threshold: float) -> tuple[dict, dict]:
     """Test metrics per source at `threshold`, and the (labels, probs) per source for the plots."""
     test = data.mask("test")
     probs = predict(model, data.dataset(test))
@@ -132,7 +150,7 @@ def main(argv=None) -> int:
     train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
     val_set = data.dataset(data.mask("val"))
 
-    model = GlassesNet(widths=tuple(args.widths))
+    model = build_student(args)
     result = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                  seed=args.seed, run_dir=args.run_dir, resume=args.resume,
                  distill_weight=args.distill_weight if args.teacher else 0.0, device=device)
@@ -147,11 +165,11 @@ def main(argv=None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
-    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, tuple(args.widths))
+    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold)
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
-        "model": {"file": weights_path.name, "architecture": "GlassesNet", "widths": list(args.widths),
+        "model": {"file": weights_path.name, **model.config(),
                   "parameters": sum(p.numel() for p in model.parameters()),
                   "size_bytes": weights_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
