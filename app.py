@@ -9,6 +9,9 @@ import argparse
 import os
 from pathlib import Path
 
+from relabel.manifest import DEFAULT_DATA
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Serve the glasses web app: Gradio UI at /, REST at /api.")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -19,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     review = parser.add_argument_group("Relabel tab", "off unless --manifest is given")
     review.add_argument("--manifest", type=Path, help="training manifest to review (path,label,source,group,split"
                                                       "[,pred_prob]), e.g. training/oof.py's")
-    review.add_argument("--data", type=Path, default=Path("../shared/data"),
+    review.add_argument("--data", type=Path, default=DEFAULT_DATA,
                         help="folder the manifest's paths are relative to (default: %(default)s)")
     review.add_argument("--db", type=Path, help="review database, created if absent (default: reviews.sqlite "
                                                 "beside the manifest)")

@@ -12,8 +12,8 @@ import gradio as gr
 from glasses import ImageError
 from glasses.report import COLUMNS, RowWriter, error_row, face_rows
 from webapp.batch_inputs import batch_items
-from webapp.face_table import batch_table, summary
 from webapp.context import AppContext
+from webapp.face_table import batch_table, summary
 from webapp.shared_predictor import SharedPredictor
 
 
