@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
@@ -50,6 +52,24 @@ def test_a_decision_is_stored_and_the_next_image_shown(desk):
     assert "Reviewed 1 of 4" in view[4] and "labels changed 1" in view[4] and "by you 1" in view[4]
     [decision] = ReviewStore(desk.store.path).current()["imgs/img00.png"]
     assert (decision.reviewer, decision.kind, decision.old_label, decision.new_label) == ("ana", "flip", 1, 0)
+
+
+def test_without_pred_prob_the_apps_model_ranks_and_the_face_box_shows(tmp_path):
+    class Model:
+        weights = REPO / "weights" / "glasses.pt"
+
+        def predict(self, path):
+            index = int(Path(path).stem[3:])
+            return [SimpleNamespace(glasses_prob=[0.9, 0.8, 0.1][index], box=(1, 1, 6, 6))]
+
+    data = data_folder(tmp_path, 3)
+    manifest = write_csv(tmp_path / "manifest.csv", manifest_rows([1, 0, 1]))
+    desk = ReviewDesk.open(manifest, data, tmp_path / "reviews.sqlite", Model())
+    session = start(desk)
+    assert session.probabilities.startswith("current model glasses.pt")
+    view = refilter(session, desk.sources, [0, 1], ["unreviewed"])
+    assert shown_path(view) == "imgs/img02.png"   # label 1, model 0.1: the most suspect
+    assert view[2].getpixel((48, 200)) == (255, 60, 60)   # the box's left edge, enlarged 48 times
 
 
 def test_a_key_pressed_before_the_next_image_showed_records_nothing(desk):
