@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from glasses.lite_model import LiteNet
+from glasses.mirror import MirrorAverage
 from glasses.model import GlassesNet
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
@@ -15,9 +16,11 @@ FORMAT_VERSION = 1
 
 
 def save_model(model: GlassesNet | LiteNet, path: Path, input_size: int, crop_margin: float,
-               threshold: float) -> None:
+               threshold: float, mirror_average: bool = False) -> None:
+    """`mirror_average`: the threshold was chosen on glasses.mirror's averaged logits, so inference uses them."""
     torch.save({"format_version": FORMAT_VERSION, "state_dict": model.state_dict(),
-                "config": {"input_size": input_size, "crop_margin": crop_margin, **model.config()},
+                "config": {"input_size": input_size, "crop_margin": crop_margin, "mirror_average": mirror_average,
+                           **model.config()},
                 "threshold": threshold}, path)
 
 
@@ -32,8 +35,8 @@ def build_model(config: dict) -> nn.Module:
 
 
 def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
-    """The model ready for inference (eval mode, BatchNorm folded), and its config (`input_size`,
-    `crop_margin`, `threshold`, and the architecture's)."""
+    """The model ready for inference (eval mode, BatchNorm folded, mirror-averaged where the file says so), and
+    its config (`input_size`, `crop_margin`, `threshold`, `mirror_average` and the architecture's)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -44,4 +47,5 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
     config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
     model = build_model(config)
     model.load_state_dict(checkpoint["state_dict"])
-    return model.eval().fold_batchnorm(), config
+    model = model.eval().fold_batchnorm()
+    return (MirrorAverage(model).eval() if config.get("mirror_average") else model), config

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import training.export as export
+from glasses.lite_model import LiteNet
 from glasses.model import GlassesNet
 from glasses.weights import load_model, save_model
 
@@ -26,17 +27,18 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture
-def model_files(tmp_path):
+@pytest.fixture(params=["GlassesNet", "LiteNet-mirror"])
+def model_files(tmp_path, request):
+    """A plain GlassesNet, and a LiteNet with mirror averaging as shipped."""
     torch.manual_seed(0)
-    model = GlassesNet(widths=(8, 16, 16, 24, 32))
+    model = GlassesNet(widths=(8, 16, 16, 24, 32)) if request.param == "GlassesNet" else LiteNet(depth=3)
     with torch.no_grad():  # non-trivial BatchNorm statistics, so that folding them matters
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.5, 0.5)
                 module.running_var.uniform_(0.5, 2.0)
     weights = tmp_path / "model.pt"
-    save_model(model, weights, SIZE, 0.25, 0.5)
+    save_model(model, weights, SIZE, 0.25, 0.5, mirror_average=request.param.endswith("mirror"))
     crops = tmp_path / "crops.npy"
     np.save(crops, np.random.default_rng(1).integers(0, 256, (16, SIZE, SIZE, 3), dtype=np.uint8))
     return weights, crops
@@ -75,7 +77,7 @@ def test_a_wrong_export_fails(model_files, tmp_path, monkeypatch, capsys):
 
     def export_a_different_model(model, example, path, weights_sha256):
         broken = copy.deepcopy(model)
-        broken.head[-1].bias.data += 1.0
+        list(broken.parameters())[-1].data += 1.0   # the output bias, in any of the architectures
         real_export(broken, example, path, weights_sha256)
 
     monkeypatch.setattr(export, "export_onnx", export_a_different_model)

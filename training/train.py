@@ -28,6 +28,7 @@ from torch import nn
 
 from glasses.crop import DEFAULT_MARGIN
 from glasses.lite_model import LiteNet
+from glasses.mirror import MirrorAverage
 from glasses.model import GlassesNet
 from glasses.weights import save_model
 from training.data import add_data_arguments, Prepared, augmentations, prepare
@@ -52,6 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
                         help="GlassesNet's channels per stage: wider learns more, costs time per face")
     parser.add_argument("--depth", type=int, default=11, help="LiteNet's number of Lite0 blocks")
+    parser.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=True,
+                        help="choose the threshold, test and ship with each crop's logit averaged with its mirror "
+                             "image's (glasses/mirror.py)")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the loss that follows the teacher rather than the label (with --teacher)")
@@ -160,12 +164,13 @@ def main(argv=None) -> int:
 
     model.load_state_dict(result.best_state)
     model.cpu()
-    threshold = round(best_f1_threshold(val_set.labels.numpy(), predict(model, val_set)), 4)
-    test, curves = evaluate(model, data, threshold)
+    inference = MirrorAverage(model).eval() if args.mirror_average else model
+    threshold = round(best_f1_threshold(val_set.labels.numpy(), predict(inference, val_set)), 4)
+    test, curves = evaluate(inference, data, threshold)
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
-    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold)
+    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average)
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
@@ -174,7 +179,9 @@ def main(argv=None) -> int:
                   "size_bytes": weights_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
         "threshold": threshold,
-        "threshold_rule": "maximises F1 of the glasses class on the validation split",
+        "threshold_rule": "maximises F1 of the glasses class on the validation split"
+                          + (", with mirror averaging (glasses/mirror.py)" if args.mirror_average else ""),
+        "mirror_average": args.mirror_average,
         "best_epoch": result.best_epoch,
         "processes": dist.get_world_size() if dist.is_initialized() else 1,
         "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight} if args.teacher else None,
