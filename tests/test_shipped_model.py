@@ -36,7 +36,7 @@ def test_shipped_model_is_right_on_held_out_celeba_photos(shipped):
         faces = shipped.predict(DATA / row["path"])
         assert faces, f"no face found in {row['path']}"
         correct += (faces[0].label == "glasses") == bool(row["label"])
-    assert correct / len(chosen) >= 0.9
+    assert correct / len(chosen) >= 0.95   # the shipped model gets 59 of these 60
 
 
 @needs_data
