@@ -49,20 +49,20 @@ def plain_png(path, size=(64, 48)) -> str:
 
 @needs_data
 def test_upload_shows_overlay_table_and_json(page, tmp_path):
-    photo = shutil.copy(DATA / "yalefaces" / "subject01.glasses", tmp_path / "subject01.gif")
+    photo = shutil.copy(DATA / "yalefaces" / "subject02.noglasses", tmp_path / "subject02.gif")
     page.locator("#photo input[type=file]").set_input_files(photo)
     overlay = page.locator("#overlay img")
     overlay.wait_for()
     assert overlay.evaluate("img => img.naturalWidth") == 320   # the photo with its boxes drawn on
-    page.get_by_text("subject01.gif: 1 face (1 with glasses)").wait_for()
-    assert "glasses" in page.locator("#faces-table").inner_text()
+    page.get_by_text("subject02.gif: 1 face (0 with glasses)").wait_for()
+    assert "no_glasses" in page.locator("#faces-table").inner_text()
     assert '"glasses_prob"' in page.locator("#faces-json").inner_text()
 
-    number = page.locator("#threshold input[type=number]")   # re-label: every face falls under 0.999
-    number.fill("0.999")
+    number = page.locator("#threshold input[type=number]")   # re-label: every face is at or above 0
+    number.fill("0")
     number.press("Enter")
-    page.get_by_text("subject01.gif: 1 face (0 with glasses)").wait_for()
-    assert "no_glasses" in page.locator("#faces-table").inner_text()
+    page.get_by_text("subject02.gif: 1 face (1 with glasses)").wait_for()
+    assert "no_glasses" not in page.locator("#faces-table").inner_text()
 
 
 def test_batch_table_and_csv_download(page, tmp_path):

@@ -119,15 +119,15 @@ def test_gradio_endpoints_have_explicit_names(client):
 
 @needs_data
 def test_gradio_classify_then_rethreshold_without_the_model(client, tmp_path):
-    photo = shutil.copy(GLASSES, tmp_path / "subject01.gif")
+    photo = shutil.copy(NO_GLASSES, tmp_path / "subject02.gif")
     overlay, table, raw, verdict = client.predict(handle_file(photo), 0.5, api_name="/classify")
     assert Image.open(overlay).size == (320, 243)
-    assert raw["faces"][0]["label"] == "glasses" and table["data"][0][-1] == "glasses"
-    assert verdict == "**subject01.gif**: 1 face (1 with glasses)"
+    assert raw["faces"][0]["label"] == "no_glasses" and table["data"][0][-1] == "no_glasses"
+    assert verdict == "**subject02.gif**: 1 face (0 with glasses)"
     prob = raw["faces"][0]["glasses_prob"]
-    _, table, raw, verdict = client.predict(min(1.0, prob + 0.01), api_name="/threshold")
-    assert raw["faces"][0]["label"] == "no_glasses" and raw["faces"][0]["glasses_prob"] == prob
-    assert verdict == "**subject01.gif**: 1 face (0 with glasses)"
+    _, table, raw, verdict = client.predict(prob / 2, api_name="/threshold")   # the face is now above it
+    assert raw["faces"][0]["label"] == "glasses" and raw["faces"][0]["glasses_prob"] == prob
+    assert verdict == "**subject02.gif**: 1 face (1 with glasses)"
 
 
 def test_gradio_classify_reports_unreadable_file(client, tmp_path):

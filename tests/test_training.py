@@ -8,6 +8,7 @@ import torch
 
 from glasses import Predictor
 from glasses.lite_model import LiteNet
+from glasses.mirror import MirrorAverage
 from glasses.weights import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
@@ -114,7 +115,8 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
     assert train.main(tiny + ["--run-dir", str(tmp_path / "lite_run"), "--out", str(lite), "--architecture", "LiteNet",
                               "--depth", "4", "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
     model, config = load_model(lite / "glasses.pt")
-    assert isinstance(model, LiteNet) and (config["architecture"], config["depth"]) == ("LiteNet", 4)
+    assert isinstance(model, MirrorAverage) and isinstance(model.model, LiteNet)   # mirror averaging by default
+    assert (config["architecture"], config["depth"], config["mirror_average"]) == ("LiteNet", 4, True)
     assert json.loads((lite / "model_card.json").read_text())["model"]["architecture"] == "LiteNet"
 
 
@@ -152,7 +154,6 @@ def test_torchrun_trains_with_two_processes_on_gloo(tiny, tmp_path):
 
 
 def test_litenet_starts_from_the_teachers_blocks():
-    from glasses.lite_model import LiteNet
     from training.teacher import Teacher, init_from_lite0
 
     teacher, student = Teacher(pretrained=False), LiteNet(depth=5)
