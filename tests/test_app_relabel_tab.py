@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -103,6 +104,10 @@ def test_filters_narrow_the_queue_and_an_empty_one_says_so(desk):
     assert shown_path(refilter(session, desk.sources, [0], ["unreviewed"])) == "imgs/img01.png"
     view = refilter(session, desk.sources, [0, 1], ["disputed"])
     assert shown_path(view) == "" and view[2] is None and "Nothing left under these filters" in view[3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a key on the empty queue is no late key: no warning, nothing stored
+        assert shown_path(decide(session, "", "keep")) == ""
+    assert ReviewStore(desk.store.path).current() == {}
     with pytest.raises(gr.Error, match="Tick at least one status"):
         refilter(session, desk.sources, [0, 1], [])
 

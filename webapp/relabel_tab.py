@@ -101,7 +101,9 @@ def build_relabel_tab(context: AppContext) -> None:
 def decide(session: ReviewSession | None, on_screen: str, kind: str):
     """Record `kind` for the image the reviewer saw, then show the next."""
     _require(session)
-    if session.current is None or session.current.path != on_screen:
+    if session.current is None:   # nothing left under the filters, which the item text says
+        return _view(session)
+    if session.current.path != on_screen:
         gr.Warning("That came before the next image showed: nothing was recorded for it.")
     else:
         try:
