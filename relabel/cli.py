@@ -15,6 +15,7 @@ from relabel.export import corrected_manifest, write_corrected
 from relabel.imports import DecisionsError, import_decisions
 from relabel.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from relabel.store import ReviewStore, StoreError
+from relabel.suspects import rank_manifest
 
 EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
 SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")
@@ -80,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _suspects(args, manifest) -> int:
-    from relabel.suspects import rank_manifest  # cleanlab and its imports load only for this command
     ranking = rank_manifest(manifest, args.weights)
     print(f"ranked with the {ranking.probabilities}", file=sys.stderr)
     rows = [{"path": s.path, "label": s.label, "pred_prob": "" if s.pred_prob is None else s.pred_prob,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from cleanlab.rank import get_label_quality_scores
 from tqdm import tqdm
 
 from relabel.manifest import Manifest
@@ -45,6 +44,9 @@ class Ranking:
 def label_quality(labels: np.ndarray, pred_prob: np.ndarray, method: str = METHOD,
                   adjust: bool = ADJUST_FOR_IMBALANCE) -> np.ndarray:
     """cleanlab's score for each row's given label (lower: more likely wrong), from P(glasses)."""
+    # Imported here: cleanlab brings scikit-learn (seconds), and the app imports this module's types at start.
+    from cleanlab.rank import get_label_quality_scores
+
     probs = np.clip(np.asarray(pred_prob, float), 0.0, 1.0)
     return get_label_quality_scores(np.asarray(labels, int), np.stack([1 - probs, probs], 1), method=method,
                                     adjust_pred_probs=adjust)

@@ -13,7 +13,7 @@ from relabel.faces import FaceBoxes
 from relabel.manifest import Manifest, load_manifest
 from relabel.session import Filters, ReviewSession
 from relabel.store import ReviewStore
-from relabel.suspects import Ranking
+from relabel.suspects import Ranking, rank_manifest
 from webapp.shared_predictor import SharedPredictor
 
 
@@ -40,7 +40,6 @@ class ReviewDesk:
         image (minutes for thousands), which the first reviewer waits for with a progress bar."""
         with self._lock:
             if self._ranking is None:
-                from relabel.suspects import rank_manifest  # cleanlab loads when somebody reviews, not at start
                 self._ranking = rank_manifest(self.manifest, self.predictor.weights, self.predictor)
             return self._ranking
 
