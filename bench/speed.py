@@ -5,8 +5,10 @@
 Prints, per source in ../shared/data: median ms per image end-to-end (read, detect, crop, classify) for our
 detector settings and for facenet-pytorch's default MTCNN feeding the same classifier (the baseline, measured
 in the same run), the ratio between them, the share of images in which each finds a face, and the
-classifier's median ms per face alone, on the backend the Predictor picked (onnxruntime where the export sits
-beside the weights) and on PyTorch.
+classifier's median ms per face: alone (the third call in a row on the same crop), right after detection (its
+first call after MTCNN ran, as inside `predict`), on the backend the Predictor picked (onnxruntime where the
+export sits beside the weights), and alone on PyTorch. Then, on celeba_hq, ours end to end against the same
+Predictor with onnxruntime's default of threads that spin after each run (glasses/runtime.py), alternating.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from facenet_pytorch import MTCNN
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from glasses import Predictor, load_image  # noqa: E402
 from glasses.crop import crop_face  # noqa: E402
+from glasses.runtime import OnnxClassifier, onnx_export_of  # noqa: E402
 from glasses.weights import DEFAULT_WEIGHTS  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -65,13 +68,14 @@ def main() -> int:
     print(f"threads={args.threads}, {args.per_source} images per source, seed {args.seed}, "
           f"classifier backend {predictor.backend}")
     print(f"{'source':<10} {'ours ms':>8} {'base ms':>8} {'speed-up':>8} {'ours found':>11} {'base found':>11} "
-          f"{'clf ms/face':>11} {'torch clf ms':>12}")
+          f"{'clf ms/face':>11} {'after detect':>12} {'torch clf ms':>12}")
+    celeba: list[str] = []
     for source, pattern in SOURCES.items():
         paths = sorted(str(p) for p in DATA.glob(pattern))
         paths = rng.sample(paths, min(args.per_source, len(paths)))
         for path in paths[:3]:  # warm-up: first calls allocate
             predictor.predict(path)
-        ours, base, clf, torch_clf, found, base_found = [], [], [], [], 0, 0
+        ours, base, clf, after_detect, torch_clf, found, base_found = [], [], [], [], [], 0, 0
         for path in paths:
             faces, ms = timed(predictor.predict, path)
             ours.append(ms)
@@ -82,13 +86,36 @@ def main() -> int:
             if faces:
                 image = load_image(path)
                 crop = crop_face(image, faces[0].box, predictor.input_size, predictor.crop_margin)
-                clf.append(timed(predictor.classify, [crop])[1])
-                torch_clf.append(timed(torch_classifier.classify, [crop])[1])
+                predictor.detector.detect(image)
+                after_detect.append(timed(predictor.classify, [crop])[1])
+                clf.append([timed(predictor.classify, [crop])[1] for _ in range(3)][-1])
+                torch_clf.append([timed(torch_classifier.classify, [crop])[1] for _ in range(3)][-1])
         ours_ms, base_ms = statistics.median(ours), statistics.median(base)
         print(f"{source:<10} {ours_ms:8.1f} {base_ms:8.1f} {base_ms / ours_ms:7.2f}x "
               f"{found:>5}/{len(paths):<5} {base_found:>5}/{len(paths):<5} "
-              f"{median(clf):11.2f} {median(torch_clf):12.2f}")
+              f"{median(clf):11.2f} {median(after_detect):12.2f} {median(torch_clf):12.2f}")
+        if source == "celeba_hq":
+            celeba = paths
+    compare_spinning(predictor, args.weights, celeba, args.threads)
     return 0
+
+
+def compare_spinning(predictor: Predictor, weights: str, paths: list[str], threads: int) -> None:
+    """Ours end to end against a Predictor whose onnxruntime threads spin after each run (its default), in
+    blocks of all images each (ABAB: spinning threads would slow whatever runs next, so no alternating)."""
+    onnx_path, why_not = onnx_export_of(Path(weights))
+    if predictor.backend != "onnx" or onnx_path is None:
+        print(f"spinning comparison skipped: the classifier runs on {predictor.backend} ({why_not})")
+        return
+    spinning = Predictor(weights)
+    spinning.classifier = OnnxClassifier(onnx_path, threads, spin_after_run=True)
+    times = {"ours": [], "spinning": []}
+    for _ in range(2):
+        for name, each in (("ours", predictor), ("spinning", spinning)):
+            times[name] += [timed(each.predict, path)[1] for path in paths]
+    ours_ms, spinning_ms = median(times["ours"]), median(times["spinning"])
+    print(f"celeba_hq end to end, onnxruntime threads stopped after each run (ours) {ours_ms:.1f} ms, "
+          f"left spinning (onnxruntime's default) {spinning_ms:.1f} ms: {spinning_ms / ours_ms:.2f}x")
 
 
 if __name__ == "__main__":
