@@ -111,13 +111,19 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
     for plot in card["plots"]:
         assert (out / plot).read_bytes().startswith(b"\x89PNG")
 
-    lite = tmp_path / "lite"   # the other student: the teacher's first blocks
+    lite = tmp_path / "lite"   # the other student: the teacher's first blocks, on smaller crops than the teacher's
     assert train.main(tiny + ["--run-dir", str(tmp_path / "lite_run"), "--out", str(lite), "--architecture", "LiteNet",
-                              "--depth", "4", "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
+                              "--depth", "4", "--size", "80", "--teacher-size", "96",
+                              "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
     model, config = load_model(lite / "glasses.pt")
     assert isinstance(model, MirrorAverage) and isinstance(model.model, LiteNet)   # mirror averaging by default
     assert (config["architecture"], config["depth"], config["mirror_average"]) == ("LiteNet", 4, True)
-    assert json.loads((lite / "model_card.json").read_text())["model"]["architecture"] == "LiteNet"
+    assert config["input_size"] == 80
+    card = json.loads((lite / "model_card.json").read_text())
+    assert (card["model"]["architecture"], card["distillation"]["teacher_crop_size"]) == ("LiteNet", 96)
+    # the soft targets are the teacher's on its own 96 px crops: the same as the first student's, trained on those
+    first, second = (np.load(next((tmp_path / run).glob("teacher_targets_*.npy"))) for run in ("run", "lite_run"))
+    np.testing.assert_array_equal(first, second)
 
 
 @needs_data
