@@ -35,20 +35,27 @@ class TorchClassifier:
             return torch.sigmoid(self.model(torch.from_numpy(batch).to(self.device))).cpu().numpy()
 
 
+def onnx_session(path: Path, threads: int, spin_after_run: bool = False):
+    """An onnxruntime CPU session for an exported classifier, as glasses runs it (training/export.py times it so).
+
+    `spin_after_run`: onnxruntime's default, where its threads spin on the CPU after each run, waiting for the
+    next. Here the next thing is MTCNN on the same cores, which that spinning slows about twofold
+    (bench/speed.py compares), so by default they stop.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    if not spin_after_run:
+        options.add_session_config_entry("session.force_spinning_stop", "1")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxClassifier:
     name = "onnx"
 
     def __init__(self, path: Path, threads: int, spin_after_run: bool = False):
-        """`spin_after_run`: onnxruntime's default, where its threads spin on the CPU after each run, waiting
-        for the next. Here the next thing is MTCNN on the same cores, which that spinning slows about twofold
-        (bench/speed.py compares), so by default they stop."""
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        if not spin_after_run:
-            options.add_session_config_entry("session.force_spinning_stop", "1")
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(path, threads, spin_after_run)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         logits = self.session.run(None, {"image": batch})[0]

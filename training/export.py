@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quant_pre_process, quantize_static
 from torch import nn
 
-from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256
+from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256, onnx_session
 from glasses.weights import load_model
 from training.model_card import add_exports
 
@@ -88,11 +87,10 @@ def load_crops(path: Path, size: int, count: int, seed: int = 0) -> np.ndarray:
 
 
 def load_runner(path: Path, threads: int) -> Runner:
-    """Logits from an exported file, by its kind: TorchScript (.pt) or ONNX (.onnx, on onnxruntime's CPU)."""
+    """Logits from an exported file, by its kind: TorchScript (.pt) or ONNX (.onnx, on onnxruntime's CPU, set up
+    as glasses runs it)."""
     if path.suffix == ".onnx":
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = onnx_session(path, threads)
         return lambda x: session.run(["logit"], {"image": x})[0]
     module = torch.jit.load(str(path))
     return lambda x: module(torch.from_numpy(x)).numpy()
