@@ -34,6 +34,9 @@ def test_auto_runs_the_onnx_export_and_it_agrees_with_torch(exported):
     batch = np.random.default_rng(1).random((5, 3, SIZE, SIZE), dtype=np.float32)
     np.testing.assert_allclose(onnx_classifier(batch), torch_classifier(batch), atol=1e-5)
     assert config["input_size"] == SIZE
+    # its threads stop after each run instead of spinning through the next photo's face detection
+    options = onnx_classifier.session.get_session_options()
+    assert options.get_session_config_entry("session.force_spinning_stop") == "1"
 
 
 def test_an_export_of_other_weights_is_never_used(exported):
