@@ -8,7 +8,7 @@ in the same run), the ratio between them, the share of images in which each find
 classifier's median ms per face: alone (the third call in a row on the same crop), right after detection (its
 first call after MTCNN ran, as inside `predict`), on the backend the Predictor picked (onnxruntime where the
 export sits beside the weights), and alone on PyTorch. Then, on celeba_hq, ours end to end against the same
-Predictor with onnxruntime's default of threads that spin after each run (glasses/runtime.py), alternating.
+Predictor with onnxruntime's default of threads that spin after each run (glasses/runtime.py), in turns.
 """
 from __future__ import annotations
 

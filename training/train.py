@@ -156,9 +156,8 @@ def main(argv=None) -> int:
     if rank() == 0:
         print("face detection per source:", json.dumps(detection), flush=True)
     train_mask = data.mask("train")
-    soft = None
+    soft, teacher_size = None, args.teacher_size or args.size
     if args.teacher:
-        teacher_size = args.teacher_size or args.size
         teacher_data = data if teacher_size == args.size else prepare_once(args, teacher_size)
         assert np.array_equal(teacher_data.crops.found, data.crops.found), "one detector, whatever the crop size"
         soft = teacher_targets(args.teacher, teacher_data, train_mask, device, args.run_dir)
@@ -196,7 +195,7 @@ def main(argv=None) -> int:
         "best_epoch": result.best_epoch,
         "processes": dist.get_world_size() if dist.is_initialized() else 1,
         "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight,
-                         "teacher_crop_size": args.teacher_size or args.size} if args.teacher else None,
+                         "teacher_crop_size": teacher_size} if args.teacher else None,
         "data": {"sources": sorted(set(data.column("source"))),
                  "rows_per_split": {s: int((splits == s).sum()) for s in ("train", "val", "test")},
                  "min_source_share": args.min_source_share, "train_items_per_epoch": len(train_set),
