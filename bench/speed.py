@@ -7,24 +7,30 @@ detector settings and for facenet-pytorch's default MTCNN feeding the same class
 in the same run), the ratio between them, the share of images in which each finds a face, and the
 classifier's median ms per face: alone (the third call in a row on the same crop), right after detection (its
 first call after MTCNN ran, as inside `predict`), on the backend the Predictor picked (onnxruntime where the
-export sits beside the weights), and alone on PyTorch. Then, on celeba_hq, ours end to end against the same
-Predictor with onnxruntime's default of threads that spin after each run (glasses/runtime.py), in turns.
+export sits beside the weights), and alone on PyTorch; and the share of those faces that took the mirror pass
+(glasses/mirror.py), which doubles their time. Then, on celeba_hq, ours end to end against the same
+Predictor with onnxruntime's default of threads that spin after each run (glasses/runtime.py), in turns; and
+the classifier alone with the mirror pass near the threshold (ours) against on every face, alternating.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from glasses import Predictor, load_image  # noqa: E402
 from glasses.crop import crop_face  # noqa: E402
+from glasses.mirror import EVERY_FACE, near_threshold  # noqa: E402
+from glasses.predictor import as_batch  # noqa: E402
 from glasses.runtime import OnnxClassifier, onnx_export_of  # noqa: E402
 from glasses.weights import DEFAULT_WEIGHTS  # noqa: E402
 
@@ -68,14 +74,15 @@ def main() -> int:
     print(f"threads={args.threads}, {args.per_source} images per source, seed {args.seed}, "
           f"classifier backend {predictor.backend}")
     print(f"{'source':<10} {'ours ms':>8} {'base ms':>8} {'speed-up':>8} {'ours found':>11} {'base found':>11} "
-          f"{'clf ms/face':>11} {'after detect':>12} {'torch clf ms':>12}")
+          f"{'clf ms/face':>11} {'after detect':>12} {'torch clf ms':>12} {'mirror pass':>11}")
     celeba: list[str] = []
+    celeba_crops = []
     for source, pattern in SOURCES.items():
         paths = sorted(str(p) for p in DATA.glob(pattern))
         paths = rng.sample(paths, min(args.per_source, len(paths)))
         for path in paths[:3]:  # warm-up: first calls allocate
             predictor.predict(path)
-        ours, base, clf, after_detect, torch_clf, found, base_found = [], [], [], [], [], 0, 0
+        ours, base, clf, after_detect, torch_clf, mirror, crops, found, base_found = [], [], [], [], [], [], [], 0, 0
         for path in paths:
             faces, ms = timed(predictor.predict, path)
             ours.append(ms)
@@ -86,17 +93,23 @@ def main() -> int:
             if faces:
                 image = load_image(path)
                 crop = crop_face(image, faces[0].box, predictor.input_size, predictor.crop_margin)
+                crops.append(crop)
                 predictor.detector.detect(image)
                 after_detect.append(timed(predictor.classify, [crop])[1])
                 clf.append([timed(predictor.classify, [crop])[1] for _ in range(3)][-1])
                 torch_clf.append([timed(torch_classifier.classify, [crop])[1] for _ in range(3)][-1])
+                mirror += near_threshold(predictor.classifier(as_batch(np.asarray(crop)[None])),
+                                         predictor.threshold, predictor.mirror_band).tolist()
         ours_ms, base_ms = statistics.median(ours), statistics.median(base)
         print(f"{source:<10} {ours_ms:8.1f} {base_ms:8.1f} {base_ms / ours_ms:7.2f}x "
               f"{found:>5}/{len(paths):<5} {base_found:>5}/{len(paths):<5} "
-              f"{median(clf):11.2f} {median(after_detect):12.2f} {median(torch_clf):12.2f}")
+              f"{median(clf):11.2f} {median(after_detect):12.2f} {median(torch_clf):12.2f} "
+              f"{np.mean(mirror) if mirror else float('nan'):11.0%}")
         if source == "celeba_hq":
             celeba = paths
+            celeba_crops = crops
     compare_spinning(predictor, args.weights, celeba, args.threads)
+    compare_mirror(predictor, celeba_crops)
     return 0
 
 
@@ -116,6 +129,20 @@ def compare_spinning(predictor: Predictor, weights: str, paths: list[str], threa
     ours_ms, spinning_ms = median(times["ours"]), median(times["spinning"])
     print(f"celeba_hq end to end, onnxruntime threads stopped after each run (ours) {ours_ms:.1f} ms, "
           f"left spinning (onnxruntime's default) {spinning_ms:.1f} ms: {spinning_ms / ours_ms:.2f}x")
+
+
+def compare_mirror(predictor: Predictor, crops: list) -> None:
+    """The classifier alone (third call in a row) per face, with the mirror pass only near the threshold (the
+    model file's band) and on every face, alternating crop by crop."""
+    every = copy.copy(predictor)
+    every.mirror_band = EVERY_FACE
+    times = {"near": [], "every": []}
+    for crop in crops:
+        for name, each in (("near", predictor), ("every", every)):
+            times[name].append([timed(each.classify, [crop])[1] for _ in range(3)][-1])
+    near_ms, every_ms = median(times["near"]), median(times["every"])
+    print(f"celeba_hq classifier alone, mirror pass near the threshold (ours) {near_ms:.2f} ms a face, on every "
+          f"face {every_ms:.2f} ms: {every_ms / near_ms:.2f}x")
 
 
 if __name__ == "__main__":

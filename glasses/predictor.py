@@ -10,6 +10,7 @@ from PIL import Image
 from glasses.crop import crop_face
 from glasses.detect import FaceDetector
 from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, load_image
+from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
 from glasses.weights import DEFAULT_WEIGHTS
 
@@ -52,6 +53,7 @@ class Predictor:
         self.input_size = config["input_size"]
         self.crop_margin = config["crop_margin"]
         self.threshold = config["threshold"] if threshold is None else threshold
+        self.mirror_band = config["mirror_band"]
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.max_pixels = max_pixels
@@ -70,8 +72,14 @@ class Predictor:
                 for face, p in zip(faces, probs)]
 
     def classify(self, crops: list[Image.Image]) -> np.ndarray:
-        """P(glasses) for face crops made by glasses.crop.crop_face at this model's size and margin."""
+        """P(glasses) for face crops made by glasses.crop.crop_face at this model's size and margin, mirror-averaged
+        near this Predictor's threshold as the model file says (glasses.mirror)."""
         if not crops:
             return np.zeros(0, np.float32)
-        batch = np.stack([np.asarray(c.convert("RGB")) for c in crops]).transpose(0, 3, 1, 2)
-        return self.classifier(np.ascontiguousarray(batch, dtype=np.float32) / 255)
+        batch = as_batch(np.stack([np.asarray(c.convert("RGB")) for c in crops]))
+        return glasses_probs(self.classifier, batch, self.threshold, self.mirror_band)
+
+
+def as_batch(crops: np.ndarray) -> np.ndarray:
+    """uint8 RGB crops (N, S, S, 3) as the classifier takes them: float (N, 3, S, S) in 0..1."""
+    return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32) / 255

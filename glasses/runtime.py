@@ -1,6 +1,7 @@
 """What runs the classifier: onnxruntime when the ONNX export of these exact weights sits beside them (about
 eight times less time per face on a CPU than PyTorch, whose per-layer overhead dominates so small a network),
-else PyTorch. Both take float RGB crops in 0..1, (N, 3, S, S), and return P(glasses).
+else PyTorch. Both take float RGB crops in 0..1, (N, 3, S, S), and return the network's logits, (N,), from
+which glasses.mirror makes P(glasses).
 
 The export (training/export.py) records the SHA-256 of the weights file it came from; a stale export, from
 other weights, is never used.
@@ -32,7 +33,7 @@ class TorchClassifier:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return torch.sigmoid(self.model(torch.from_numpy(batch).to(self.device))).cpu().numpy()
+            return self.model(torch.from_numpy(batch).to(self.device)).cpu().numpy()
 
 
 def onnx_session(path: Path, threads: int, spin_after_run: bool = False):
@@ -58,8 +59,7 @@ class OnnxClassifier:
         self.session = onnx_session(path, threads, spin_after_run)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        logits = self.session.run(None, {"image": batch})[0]
-        return (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(np.float32)
+        return self.session.run(None, {"image": batch})[0]
 
 
 def onnx_export_of(weights: Path) -> tuple[Path | None, str]:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from glasses.lite_model import LiteNet
-from glasses.mirror import MirrorAverage
+from glasses.mirror import EVERY_FACE, NO_FACE
 from glasses.model import GlassesNet
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
@@ -16,11 +16,13 @@ FORMAT_VERSION = 1
 
 
 def save_model(model: GlassesNet | LiteNet, path: Path, input_size: int, crop_margin: float,
-               threshold: float, mirror_average: bool = False) -> None:
-    """`mirror_average`: the threshold was chosen on glasses.mirror's averaged logits, so inference uses them."""
+               threshold: float, mirror_average: bool = False, mirror_band: float | None = None) -> None:
+    """`mirror_average`: the threshold was chosen on logits averaged with the mirror image's, so inference
+    averages them too, for faces within `mirror_band` of the threshold's logit (None: every face; glasses.mirror)."""
+    band = (EVERY_FACE if mirror_band is None else mirror_band) if mirror_average else NO_FACE
     torch.save({"format_version": FORMAT_VERSION, "state_dict": model.state_dict(),
                 "config": {"input_size": input_size, "crop_margin": crop_margin, "mirror_average": mirror_average,
-                           **model.config()},
+                           "mirror_band": band, **model.config()},
                 "threshold": threshold}, path)
 
 
@@ -35,8 +37,8 @@ def build_model(config: dict) -> nn.Module:
 
 
 def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
-    """The model ready for inference (eval mode, BatchNorm folded, mirror-averaged where the file says so), and
-    its config (`input_size`, `crop_margin`, `threshold`, `mirror_average` and the architecture's)."""
+    """The network ready for inference (eval mode, BatchNorm folded), and its config (`input_size`, `crop_margin`,
+    `threshold`, `mirror_band`, what glasses.mirror needs, and the architecture's)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
@@ -45,7 +47,7 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
         raise ValueError(f"{path}: model file format {checkpoint.get('format_version')} is not "
                          f"{FORMAT_VERSION}; it was written by another version of glasses")
     config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
+    config.setdefault("mirror_band", EVERY_FACE if config.get("mirror_average") else NO_FACE)  # older files
     model = build_model(config)
     model.load_state_dict(checkpoint["state_dict"])
-    model = model.eval().fold_batchnorm()
-    return (MirrorAverage(model).eval() if config.get("mirror_average") else model), config
+    return model.eval().fold_batchnorm(), config

@@ -46,19 +46,3 @@ def test_files_from_before_the_architecture_field_are_glassesnet():
     assert isinstance(build_model({"widths": [8, 16]}), GlassesNet)
     with pytest.raises(ValueError, match="unknown architecture 'ResNet'"):
         build_model({"architecture": "ResNet"})
-
-
-def test_mirror_averaging_is_what_the_file_says_and_blind_to_left_and_right(tmp_path):
-    from glasses.mirror import MirrorAverage
-
-    model = with_batchnorm_statistics(GlassesNet(widths=(8, 16, 24)))
-    save_model(model, tmp_path / "plain.pt", 64, 0.25, 0.5)
-    save_model(model, tmp_path / "mirror.pt", 64, 0.25, 0.5, mirror_average=True)
-    assert not isinstance(load_model(tmp_path / "plain.pt")[0], MirrorAverage)
-    mirrored, config = load_model(tmp_path / "mirror.pt")
-    assert isinstance(mirrored, MirrorAverage) and config["mirror_average"] is True
-    images = torch.rand(3, 3, 64, 64)
-    with torch.no_grad():
-        both = (model(images) + model(images.flip(3))) / 2
-        assert torch.allclose(mirrored(images), both, atol=1e-4)
-        assert torch.allclose(mirrored(images.flip(3)), mirrored(images), atol=1e-4)

@@ -8,7 +8,7 @@ import torch
 
 from glasses import Predictor
 from glasses.lite_model import LiteNet
-from glasses.mirror import MirrorAverage
+from glasses.mirror import EVERY_FACE
 from glasses.weights import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
@@ -116,10 +116,13 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
                               "--depth", "4", "--size", "80", "--teacher-size", "96",
                               "--teacher", str(tmp_path / "teacher" / "teacher.pt")]) == 0
     model, config = load_model(lite / "glasses.pt")
-    assert isinstance(model, MirrorAverage) and isinstance(model.model, LiteNet)   # mirror averaging by default
+    assert isinstance(model, LiteNet)
     assert (config["architecture"], config["depth"], config["mirror_average"]) == ("LiteNet", 4, True)
     assert config["input_size"] == 80
     card = json.loads((lite / "model_card.json").read_text())
+    # mirror averaging by default, near the threshold: within the band measured on validation
+    assert 0 < config["mirror_band"] == card["mirror_band"] < EVERY_FACE
+    assert 0 <= card["test_metrics"]["all"]["mirror_pass_share"] <= 1
     assert (card["model"]["architecture"], card["distillation"]["teacher_crop_size"]) == ("LiteNet", 96)
     # the soft targets are the teacher's on its own 96 px crops: the same as the first student's, trained on those
     first, second = (np.load(next((tmp_path / run).glob("teacher_targets_*.npy"))) for run in ("run", "lite_run"))

@@ -1,7 +1,8 @@
 """Export the shipped model to TorchScript and ONNX (optionally int8 ONNX), check each against PyTorch, time it.
 
 The exported files run the classifier without this package (C++, onnxruntime on other languages and devices). The
-input is what Predictor.classify feeds the model: float RGB in 0..1, (N, 3, S, S); the output is the logit, (N,).
+input is what Predictor.classify feeds the model: float RGB in 0..1, (N, 3, S, S); the output is the logit, (N,),
+of one pass (the mirror pass near the threshold is the caller's: glasses/mirror.py).
 Every export is compared with the PyTorch model on the same inputs before it is trusted, so a silently wrong
 export fails here instead of in someone's application.
 

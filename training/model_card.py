@@ -35,6 +35,10 @@ def _markdown(card: dict) -> str:
         f"input {model['input_size']}x{model['input_size']} face crops (MTCNN box + "
         f"{model['crop_margin']:.0%} margin).", "",
         f"**Threshold** {card['threshold']}: {card['threshold_rule']}.", "",
+        *([f"**Mirror averaging** (glasses/mirror.py) for faces whose logit lies within {card['mirror_band']} of "
+           f"the threshold's, the most averaging moved a validation logit: "
+           f"{card['test_metrics']['all']['mirror_pass_share']:.1%} of test faces.", ""]
+          if card.get("mirror_band") and "mirror_pass_share" in card["test_metrics"]["all"] else []),
         "## Data", "",
         "Splits are fixed by a hash of the person (or of the image where the data names no person); "
         "the test split chooses nothing.", "",

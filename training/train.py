@@ -8,7 +8,8 @@ weights/glasses.pt with its model card and plots.
 Steps, in order: manifest (built by the importers, or given: e.g. the relabel workflow's corrected one) ->
 cached face crops (the inference detector and crop) -> soft targets from the teacher, if one is given ->
 training (training/loop.py) -> the epoch with the best validation ROC-AUC -> the threshold that maximises
-validation F1 -> metrics per source on the test split, which chooses nothing -> weights/ and its card.
+validation F1, and the band around it where the mirror pass runs (glasses/mirror.py) -> metrics per source on
+the test split, which chooses nothing -> weights/ and its card.
 """
 from __future__ import annotations
 
@@ -28,8 +29,10 @@ from torch import nn
 
 from glasses.crop import DEFAULT_MARGIN
 from glasses.lite_model import LiteNet
-from glasses.mirror import MirrorAverage
+from glasses.mirror import NO_FACE, glasses_probs, mirror_band, mirrored, near_threshold, sigmoid
 from glasses.model import GlassesNet
+from glasses.predictor import as_batch
+from glasses.runtime import TorchClassifier
 from glasses.weights import save_model
 from training.data import add_data_arguments, Prepared, augmentations, prepare
 from training.loop import fit, predict, rank
@@ -128,10 +131,30 @@ def build_student(args: argparse.Namespace) -> nn.Module:
     return model
 
 
-def evaluate(model: nn.Module, data: Prepared, threshold: float) -> tuple[dict, dict]:
-    """Test metrics per source at `threshold`, and the (labels, probs) per source for the plots."""
+def in_chunks(fn, crops: np.ndarray, size: int = 256) -> np.ndarray:
+    """`fn` over uint8 crops (N, S, S, 3), fed as the classifier's float batches a chunk at a time."""
+    return np.concatenate([fn(as_batch(crops[i:i + size])) for i in range(0, len(crops), size)] or [np.zeros(0)])
+
+
+def choose_threshold(classifier, data: Prepared, mirror_average: bool) -> tuple[float, float]:
+    """The threshold that maximises validation F1 (on logits averaged with the mirror image's, with
+    `mirror_average`), and the band around it where glasses.mirror runs the mirror pass."""
+    val = data.mask("val")
+    crops, labels = data.crops.images[val], data.labels[val]
+    single = in_chunks(classifier, crops)
+    if not mirror_average:
+        return round(best_f1_threshold(labels, sigmoid(single)), 4), NO_FACE
+    mirror = in_chunks(lambda batch: classifier(mirrored(batch)), crops)
+    return round(best_f1_threshold(labels, sigmoid((single + mirror) / 2)), 4), mirror_band(single, mirror)
+
+
+def evaluate(classifier, data: Prepared, threshold: float, band: float) -> tuple[dict, dict]:
+    """Test metrics per source at `threshold`, computed as glasses.Predictor computes P(glasses), the share of
+    faces that took the mirror pass, and the (labels, probs) per source for the plots."""
     test = data.mask("test")
-    probs = predict(model, data.dataset(test))
+    crops = data.crops.images[test]
+    probs = in_chunks(lambda batch: glasses_probs(classifier, batch, threshold, band), crops)
+    mirror_share = float(near_threshold(in_chunks(classifier, crops), threshold, band).mean()) if len(crops) else 0.0
     labels, sources = data.labels[test], data.column("source")[test]
     curves = {"all": (labels, probs)}
     curves.update({src: (labels[sources == src], probs[sources == src]) for src in sorted(set(sources))})
@@ -140,6 +163,7 @@ def evaluate(model: nn.Module, data: Prepared, threshold: float) -> tuple[dict, 
     for src in metrics:
         in_source = in_test & ((data.column("source") == src) if src != "all" else True)
         metrics[src]["not_detected"] = int((in_source & ~data.crops.found).sum())
+    metrics["all"]["mirror_pass_share"] = round(mirror_share, 4)
     return metrics, curves
 
 
@@ -173,14 +197,13 @@ def main(argv=None) -> int:
         return 0
 
     model.load_state_dict(result.best_state)
-    model.cpu()
-    inference = MirrorAverage(model).eval() if args.mirror_average else model
-    threshold = round(best_f1_threshold(val_set.labels.numpy(), predict(inference, val_set)), 4)
-    test, curves = evaluate(inference, data, threshold)
+    classifier = TorchClassifier(model.cpu().eval(), "cpu")   # what glasses.Predictor runs, on PyTorch
+    threshold, band = choose_threshold(classifier, data, args.mirror_average)
+    test, curves = evaluate(classifier, data, threshold, band)
 
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
-    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average)
+    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band)
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
@@ -192,6 +215,7 @@ def main(argv=None) -> int:
         "threshold_rule": "maximises F1 of the glasses class on the validation split"
                           + (", with mirror averaging (glasses/mirror.py)" if args.mirror_average else ""),
         "mirror_average": args.mirror_average,
+        "mirror_band": band,
         "best_epoch": result.best_epoch,
         "processes": dist.get_world_size() if dist.is_initialized() else 1,
         "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight,
