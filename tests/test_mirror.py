@@ -84,3 +84,20 @@ def test_averaging_every_face_is_blind_to_left_and_right():
     classifier = TorchClassifier(model, "cpu")
     np.testing.assert_allclose(glasses_probs(classifier, images.numpy(), 0.5, EVERY_FACE), both, atol=1e-5)
     np.testing.assert_allclose(glasses_probs(classifier, images.flip(3).numpy(), 0.5, EVERY_FACE), both, atol=1e-5)
+
+
+@pytest.mark.parametrize("threshold, passes", [(None, [1]), (0.3, [1, 1])])
+def test_the_predictor_runs_the_mirror_pass_near_its_own_threshold(threshold, passes):
+    """A face whose first logit is -3.0: 4.6 from the shipped threshold's (0.8281), beyond the shipped band of
+    3.8; but 2.2 from that of a user's threshold of 0.3."""
+    from PIL import Image
+
+    from glasses import Predictor
+
+    predictor = Predictor(threshold=threshold)
+    assert predictor.mirror_band == 3.8
+    predictor.classifier = LeftPixel()
+    crop = Image.new("RGB", (predictor.input_size, predictor.input_size), (128, 128, 128))
+    crop.putpixel((0, 0), (89, 89, 89))
+    predictor.classify([crop])
+    assert predictor.classifier.calls == passes
