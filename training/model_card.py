@@ -35,9 +35,10 @@ def _markdown(card: dict) -> str:
         f"input {model['input_size']}x{model['input_size']} face crops (MTCNN box + "
         f"{model['crop_margin']:.0%} margin).", "",
         f"**Threshold** {card['threshold']}: {card['threshold_rule']}.", "",
-        *([f"**Mirror averaging** (glasses/mirror.py) for faces whose logit lies within {card['mirror_band']} of "
-           f"the threshold's, the most averaging moved a validation logit: "
-           f"{card['test_metrics']['all']['mirror_pass_share']:.1%} of test faces.", ""]
+        *([f"**Mirror averaging** (glasses/mirror.py): a face whose logit lies within {card['mirror_band']} of the "
+           "threshold's (the most averaging moved a validation logit) gets a second pass on its mirror image, "
+           f"and the two logits are averaged; {card['test_metrics']['all']['mirror_pass_share']:.1%} of test "
+           "faces did.", ""]
           if card.get("mirror_band") and "mirror_pass_share" in card["test_metrics"]["all"] else []),
         "## Data", "",
         "Splits are fixed by a hash of the person (or of the image where the data names no person); "
@@ -61,8 +62,8 @@ def _markdown(card: dict) -> str:
               "the test split):", "", *[f"![{Path(plot).stem}]({plot})" for plot in card.get("plots", [])]]
     if card.get("exports"):
         lines += ["", "## Files and speed", "",
-                  f"Classifier alone, per face at batch 1 with {card['exports']['threads']} thread(s) on this "
-                  "project's CPU; the largest difference in probability from PyTorch on random and real crops:",
+                  f"Classifier alone, one pass per face at batch 1 with {card['exports']['threads']} thread(s) on "
+                  "this project's CPU; the largest difference in probability from PyTorch on random and real crops:",
                   "", "| runtime | file | bytes | ms/face | max prob diff |", "|---|---|---|---|---|",
                   *[f"| {e['variant']} | {e['file']} | {e['size_bytes']:,} | {e['ms_per_face']:.2f} | "
                     f"{e['max_prob_diff']:.1e} |" for e in card["exports"]["variants"]]]
