@@ -27,7 +27,7 @@ def logit(p: float) -> float:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    return (1 / (1 + np.exp(-np.asarray(z, np.float64)))).astype(np.float32)
+    return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
 
 
 def mirrored(batch: np.ndarray) -> np.ndarray:
@@ -52,4 +52,4 @@ def glasses_probs(logits_of: Logits, batch: np.ndarray, threshold: float, band: 
     near = near_threshold(logits, threshold, band)
     if near.any():
         logits[near] = (logits[near] + logits_of(mirrored(batch[near]))) / 2
-    return sigmoid(logits)
+    return sigmoid(logits).astype(np.float32)

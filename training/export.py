@@ -24,6 +24,7 @@ import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quant_pre_process, quantize_static
 from torch import nn
 
+from glasses.mirror import sigmoid
 from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256, onnx_session
 from glasses.weights import load_model
 from training.model_card import add_exports
@@ -103,7 +104,7 @@ def torch_runner(model: nn.Module) -> Runner:
 
 def probabilities(run: Runner, inputs: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
-        return 1 / (1 + np.exp(-run(inputs).astype(np.float64)))
+        return sigmoid(run(inputs))
 
 
 def check_exports(model: nn.Module, paths: dict[str, Path], inputs: np.ndarray,
