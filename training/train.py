@@ -57,8 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="GlassesNet's channels per stage: wider learns more, costs time per face")
     parser.add_argument("--depth", type=int, default=11, help="LiteNet's number of Lite0 blocks")
     parser.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=True,
-                        help="choose the threshold, test and ship with each crop's logit averaged with its mirror "
-                             "image's (glasses/mirror.py)")
+                        help="choose the threshold on each crop's logit averaged with its mirror image's, and "
+                             "test and ship with that averaging for crops near the threshold (glasses/mirror.py)")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--teacher-size", type=int,
                         help="crop side the teacher scores for its soft targets (default: --size); give the side it "
