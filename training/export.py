@@ -63,9 +63,11 @@ class _Crops(CalibrationDataReader):
 
 
 def export_int8(onnx_path: Path, path: Path, calibration: np.ndarray) -> None:
-    """Static int8, activation ranges from real face crops, in onnxruntime's recommended QDQ form. Measured on
-    2,256 real crops with an AVX2 CPU: per-tensor QDQ as fast as float ONNX, 0.15 largest probability change;
-    per-channel scales changed probabilities by up to 0.42; QOperator ran about five times slower."""
+    """Static int8, activation ranges from real face crops, in onnxruntime's recommended QDQ form, per tensor (on
+    the earlier GlassesNet, per-channel scales changed probabilities by up to 0.42 and QOperator ran about five
+    times slower). On this AVX2 CPU, without int8 dot-product instructions, the shipped LiteNet's int8 file
+    takes about twice float ONNX's time (weights/model_card.md), so glasses runs the float one; the int8 file is
+    there for CPUs where int8 is faster (untested here)."""
     prepared = path.with_suffix(".prep.onnx")
     quant_pre_process(str(onnx_path), str(prepared), skip_optimization=True)  # shape inference, as ort asks
     try:
