@@ -28,9 +28,8 @@ from facenet_pytorch import MTCNN
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from glasses import Predictor, load_image  # noqa: E402
-from glasses.crop import crop_face  # noqa: E402
+from glasses.crop import as_batch, crop_face  # noqa: E402
 from glasses.mirror import EVERY_FACE, near_threshold  # noqa: E402
-from glasses.predictor import as_batch  # noqa: E402
 from glasses.runtime import OnnxClassifier, onnx_export_of  # noqa: E402
 from glasses.weights import DEFAULT_WEIGHTS  # noqa: E402
 

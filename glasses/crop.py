@@ -1,6 +1,7 @@
 """The one face-crop function, shared by training and inference so the classifier sees the same framing."""
 from __future__ import annotations
 
+import numpy as np
 from PIL import Image
 
 # Margin around MTCNN's box (a fraction of its longer side): keeps the temples, where glasses' arms are.
@@ -15,3 +16,8 @@ def crop_face(image: Image.Image, box: tuple[float, float, float, float], size: 
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     region = tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
     return image.crop(region).resize((size, size), Image.BILINEAR)
+
+
+def as_batch(crops: np.ndarray) -> np.ndarray:
+    """uint8 RGB crops (N, S, S, 3) as the classifier takes them: float (N, 3, S, S) in 0..1."""
+    return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32) / 255

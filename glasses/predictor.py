@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from glasses.crop import crop_face
+from glasses.crop import as_batch, crop_face
 from glasses.detect import FaceDetector
 from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, load_image
 from glasses.mirror import glasses_probs
@@ -78,8 +78,3 @@ class Predictor:
             return np.zeros(0, np.float32)
         batch = as_batch(np.stack([np.asarray(c.convert("RGB")) for c in crops]))
         return glasses_probs(self.classifier, batch, self.threshold, self.mirror_band)
-
-
-def as_batch(crops: np.ndarray) -> np.ndarray:
-    """uint8 RGB crops (N, S, S, 3) as the classifier takes them: float (N, 3, S, S) in 0..1."""
-    return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32) / 255

@@ -24,6 +24,7 @@ import torch
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quant_pre_process, quantize_static
 from torch import nn
 
+from glasses.crop import as_batch
 from glasses.mirror import sigmoid
 from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256, onnx_session
 from glasses.weights import load_model
@@ -87,7 +88,7 @@ def load_crops(path: Path, size: int, count: int, seed: int = 0) -> np.ndarray:
     if images.ndim != 4 or images.shape[1:] != (size, size, 3):
         raise ValueError(f"{path}: crops of shape {images.shape[1:]}, the model takes ({size}, {size}, 3)")
     pick = np.sort(np.random.default_rng(seed).permutation(len(images))[:count])
-    return np.ascontiguousarray(images[pick].transpose(0, 3, 1, 2), np.float32) / 255
+    return as_batch(images[pick])
 
 
 def load_runner(path: Path, threads: int) -> Runner:

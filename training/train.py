@@ -27,11 +27,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from glasses.crop import DEFAULT_MARGIN
+from glasses.crop import DEFAULT_MARGIN, as_batch
 from glasses.lite_model import LiteNet
 from glasses.mirror import NO_FACE, glasses_probs, mirror_band, mirrored, near_threshold, sigmoid
 from glasses.model import GlassesNet
-from glasses.predictor import as_batch
 from glasses.runtime import TorchClassifier
 from glasses.weights import save_model
 from training.data import add_data_arguments, Prepared, augmentations, prepare
