@@ -8,10 +8,12 @@ import torch
 
 from glasses import Predictor
 from glasses.lite_model import LiteNet
+from glasses.model import GlassesNet
 from glasses.mirror import EVERY_FACE
 from glasses.weights import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
+from training.train import WIDTHS
 from training.crops import Crops
 from training.data import Prepared
 from training.sources import build_manifest, split_for
@@ -130,12 +132,13 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
 
 
 @needs_data
-def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path):
+@pytest.mark.parametrize("architecture", [["--architecture", "GlassesNet"], ["--architecture", "LiteNet", "--depth", "3"]])
+def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path, architecture):
     from training import oof
     from training.sources import read_manifest
 
     out = tmp_path / "oof.csv"
-    assert oof.main(tiny + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0
+    assert oof.main(tiny + architecture + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0
     rows = read_manifest(out)
     assert {r["source"] for r in rows} == {"olivetti", "cmu_faces"}
     with_pred = [r for r in rows if r["pred_prob"] != ""]
@@ -143,6 +146,9 @@ def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path):
     report = json.loads(out.with_suffix(".json").read_text())
     assert len(with_pred) + report["not_detected"] == len(rows)  # only faces MTCNN cannot find lack one
     assert len(report["folds"]) == 3 and sum(f["rows"] for f in report["folds"]) == len(with_pred)
+    fold_model = torch.load(tmp_path / "run" / "fold0" / "last.pt", weights_only=True)["model"]
+    expected = GlassesNet(widths=WIDTHS) if architecture[1] == "GlassesNet" else LiteNet(depth=3)
+    assert fold_model.keys() == expected.state_dict().keys()
 
 
 @needs_data

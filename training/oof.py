@@ -1,11 +1,13 @@
 """k-fold out-of-fold predictions: every row's P(glasses) from a model that never saw that row's person.
 
     python -m training.oof --data ../shared/data --folds 4 --epochs 5 --out runs/oof/manifest.csv
+    python -m training.oof ... --architecture LiteNet --lr 1e-3     # folds started from ImageNet's Lite0
 
 The output is the manifest with a `pred_prob` column (empty where no face was found). The relabel workflow
 ranks suspect labels with it: a label that a model trained without it disagrees with is worth a look.
 Folds are grouped by person (`group`) and stratified by label, over all splits, so test labels get checked
-too. Each fold's model is the one after its last epoch: the held-out fold's labels choose nothing.
+too. Each fold's model is the one after its last epoch: the held-out fold's labels choose nothing. A fold model
+never starts from the teacher (training/teacher.py), which was trained on every label, the held-out ones too.
 """
 from __future__ import annotations
 
@@ -18,12 +20,11 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedGroupKFold
 
-from glasses.model import GlassesNet
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
 from training.metrics import summarize
 from training.sources import write_manifest
-from training.train import WIDTHS
+from training.train import add_student_arguments, build_student
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    add_student_arguments(parser)
     parser.add_argument("--run-dir", type=Path, default=Path("runs/oof"), help="per-fold checkpoints")
     parser.add_argument("--out", type=Path, default=Path("runs/oof/manifest.csv"), help="manifest + pred_prob")
     return parser.parse_args(argv)
@@ -53,7 +55,7 @@ def main(argv=None) -> int:
         train_mask, held_mask = np.zeros(len(data.rows), bool), np.zeros(len(data.rows), bool)
         train_mask[found[train_idx]], held_mask[found[held_idx]] = True, True
         held_set = data.dataset(held_mask)
-        model = GlassesNet(widths=WIDTHS)
+        model = build_student(args)
         result = fit(model, data.dataset(train_mask, augmentations()), held_set, epochs=args.epochs,
                      batch_size=args.batch_size, lr=args.lr, seed=args.seed + k, run_dir=args.run_dir / f"fold{k}",
                      device=args.device, desc=f"fold {k} ")

@@ -42,6 +42,16 @@ from training.plots import write_plots
 WIDTHS = (24, 48, 96, 160, 256)
 
 
+def add_student_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that choose the network: the same for the shipped model and the out-of-fold ones."""
+    parser.add_argument("--architecture", choices=("GlassesNet", "LiteNet"), default="GlassesNet",
+                        help="GlassesNet: trained from scratch; LiteNet: EfficientNet-Lite0's first blocks, started "
+                             "from ImageNet's weights (or, in training.train, the teacher's: --teacher)")
+    parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
+                        help="GlassesNet's channels per stage: wider learns more, costs time per face")
+    parser.add_argument("--depth", type=int, default=11, help="LiteNet's number of Lite0 blocks")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_data_arguments(parser)
@@ -49,12 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=128, help="per process")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--architecture", choices=("GlassesNet", "LiteNet"), default="GlassesNet",
-                        help="GlassesNet: trained from scratch; LiteNet: EfficientNet-Lite0's first blocks, started "
-                             "from the teacher's (with --teacher) or ImageNet's weights")
-    parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
-                        help="GlassesNet's channels per stage: wider learns more, costs time per face")
-    parser.add_argument("--depth", type=int, default=11, help="LiteNet's number of Lite0 blocks")
+    add_student_arguments(parser)
     parser.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=True,
                         help="choose the threshold on each crop's logit averaged with its mirror image's, and "
                              "test and ship with that averaging for crops near the threshold (glasses/mirror.py)")
@@ -119,13 +124,13 @@ def teacher_command(path: Path | None) -> list[str]:
     return [json.loads(report.read_text())["command"]] if report and report.exists() else []
 
 
-def build_student(args: argparse.Namespace) -> nn.Module:
-    """GlassesNet from scratch, or LiteNet from the first blocks of the teacher (--teacher) or of ImageNet's Lite0."""
+def build_student(args: argparse.Namespace, teacher: Path | None = None) -> nn.Module:
+    """GlassesNet from scratch, or LiteNet from the first blocks of `teacher` or of ImageNet's Lite0."""
     if args.architecture == "GlassesNet":
         return GlassesNet(widths=tuple(args.widths))
     from training.teacher import Teacher, init_from_lite0, load_teacher  # the Lite0 libraries, only for LiteNet
     model = LiteNet(depth=args.depth)
-    lite0 = load_teacher(args.teacher) if args.teacher else Teacher(pretrained=True)
+    lite0 = load_teacher(teacher) if teacher else Teacher(pretrained=True)
     init_from_lite0(model, lite0.net)
     return model
 
@@ -187,7 +192,7 @@ def main(argv=None) -> int:
     train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
     val_set = data.dataset(data.mask("val"))
 
-    model = build_student(args)
+    model = build_student(args, args.teacher)
     result = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                  seed=args.seed, run_dir=args.run_dir, resume=args.resume,
                  distill_weight=args.distill_weight if args.teacher else 0.0, device=device)
