@@ -22,6 +22,9 @@ def create_app(context: AppContext) -> FastAPI:
     # One run of each event at a time (the lock in SharedPredictor orders runs across events and REST);
     # the queue shows visitors their place instead of failing them.
     demo = build_ui(context).queue(default_concurrency_limit=1, max_size=MAX_QUEUE)
+    # Gradio refuses input files that were not uploaded (a visitor naming /etc/passwd or a dataset photo) only
+    # in apps it launched itself: mount_gradio_app leaves that check off, so it is turned on here.
+    demo.has_launched = True
     # ssr_mode=False: server-side rendering needs Node.js, which a plain `python app.py` does not start.
     return gr.mount_gradio_app(app, demo, path="/", max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False,
                                 js=HOTKEYS_JS)
