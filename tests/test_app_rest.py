@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -100,6 +101,25 @@ def test_too_large_upload_is_413(app_server):
     assert status == 413 and "too large" in body["error"] and "limit 50 MB" in body["error"]
 
 
+def test_a_chunked_upload_is_cut_off_at_the_limit_not_read_to_its_end(app_server):
+    """Chunked transfer declares no length: the server must stop reading at the limit, or an endless upload
+    fills its disk."""
+    host, port = app_server.url.removeprefix("http://").split(":")
+    sent, chunk = 0, b"\xff" * (1024 * 1024)
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"POST /api/classify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Type: multipart/form-data; boundary=b\r\n\r\n")
+        try:
+            while sent < 20 * MAX_UPLOAD_BYTES:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = sock.recv(65536).decode(errors="replace")
+    assert sent < 3 * MAX_UPLOAD_BYTES, f"the server read {sent / 2**20:.0f} MB"
+    assert reply.startswith("HTTP/1.1 413") and "limit 50 MB" in reply, reply[:300]
+
+
 def test_concurrent_requests_are_all_served(app_server):
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda i: classify(app_server, f"{i}.png", png((64 + i, 48))), range(8)))
@@ -184,3 +204,10 @@ def test_gradio_endpoints_refuse_files_that_were_not_uploaded(app_server, endpoi
     data = [on_server, 0.5] if endpoint == "classify" else [[on_server]]
     event, payload = call_gradio(app_server, endpoint, data)
     assert event == "error" and "not uploaded by a user" in payload, payload
+
+
+def test_a_size_just_over_the_limit_never_reads_as_the_limit():
+    from webapp.limits import too_large
+
+    assert too_large(MAX_UPLOAD_BYTES + 1) == "too large: 50.1 MB (limit 50 MB)"
+    assert too_large(400 * 1024 * 1024) == "too large: 400.0 MB (limit 50 MB)"

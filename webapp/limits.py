@@ -5,6 +5,8 @@ an image before decoding it, whatever its size in bytes.
 """
 from __future__ import annotations
 
+import math
+
 # 50 MB: several times a phone photo, enough for a zip of a few hundred; small enough to hold in memory.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # A batch zip may hold this many images; more are reported as one error row rather than read.
@@ -12,4 +14,5 @@ MAX_ZIP_IMAGES = 1000
 
 
 def too_large(size: int) -> str:
-    return f"too large: {size / 1024 / 1024:.1f} MB (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"
+    """Rounded up, so that a size just over the limit never reads as the limit itself."""
+    return f"too large: {math.ceil(size / 1024 / 1024 * 10) / 10:.1f} MB (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"

@@ -40,9 +40,12 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
     async def classify(request: Request) -> JSONResponse:
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:   # refuse before reading the body
-            return _error(413, f"upload {too_large(declared)}")
+            return _refuse_unread(f"upload {too_large(declared)}")
+        body = await _body_within_limit(request)
+        if body is None:   # a chunked upload declares no length: cut it off at the limit instead
+            return _refuse_unread(f"upload too large (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)")
         try:
-            form = await request.form(max_files=1, max_fields=10)
+            form = await Request(request.scope, _replay(body)).form(max_files=1, max_fields=10)
         except (HTTPException, MultiPartException) as err:
             return _error(400, f"unreadable form data ({getattr(err, 'detail', err)}); {USAGE}")
         upload = form.get(FIELD)
@@ -64,5 +67,29 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
     return router
 
 
+async def _body_within_limit(request: Request) -> bytes | None:
+    """The request body, or None as soon as it outgrows an upload and its form envelope."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes):
+    """An ASGI `receive` that hands the form parser a body already read."""
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+    return receive
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _refuse_unread(message: str) -> JSONResponse:
+    """413 before the body is read to its end; the connection closes, else the server would go on receiving
+    the rest only to drop it."""
+    return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
