@@ -79,4 +79,43 @@ def test_zip_with_too_many_images_says_so(tmp_path, monkeypatch):
     archive = make_zip(tmp_path / "photos.zip", {f"{i}.gif": gif() for i in range(3)})
     result = read_all([archive])
     assert list(result) == ["photos.zip/0.gif", "photos.zip/1.gif", "photos.zip"]
-    assert result["photos.zip"] == "holds 3 images; only the first 2 were read"
+    assert result["photos.zip"] == "holds 3 images; only the first 2 were read (limit 2 images)"
+
+
+def test_zip_that_unpacks_to_more_than_its_limit_is_read_only_up_to_it(tmp_path, monkeypatch):
+    """A zip bomb of images under the member limit would otherwise hold the Batch queue for minutes."""
+    monkeypatch.setattr(batch_inputs, "MAX_ZIP_UNPACKED_BYTES", 2 * len(gif()))
+    archive = make_zip(tmp_path / "photos.zip", {f"{i}.gif": gif() for i in range(3)})
+    result = read_all([archive])
+    assert list(result) == ["photos.zip/0.gif", "photos.zip/1.gif", "photos.zip"]
+    assert result["photos.zip"] == "holds 3 images; only the first 2 were read (limit 0 GB unpacked)"
+
+
+def test_truncated_zip_is_a_corrupt_zip_not_an_image(tmp_path):
+    archive = make_zip(tmp_path / "photos.zip", {"one.gif": gif(), "two.gif": gif()})
+    data = open(archive, "rb").read()
+    for name in ("photos.zip", "photos"):        # by its name, and by its header alone
+        (tmp_path / name).write_bytes(data[:len(data) // 2])
+        [(row, reason)] = read_all([str(tmp_path / name)]).items()
+        assert row == name and reason.startswith("corrupt zip: ")
+
+
+def test_no_member_is_passed_over_without_a_row(tmp_path):
+    image = gif()
+    inner = make_zip(tmp_path / "inner.zip", {"x.gif": image})
+    archive = make_zip(tmp_path / "photos.zip", {"../up.gif": image, "/abs.gif": image,
+                                                 "inner.zip": open(inner, "rb").read()})
+    result = read_all([archive])
+    assert result["photos.zip/../up.gif"] == image and result["photos.zip/abs.gif"] == image
+    assert result["photos.zip/inner.zip"] == "a zip inside a zip is not opened; drop it on its own"
+    assert read_all([make_zip(tmp_path / "notes.zip", {"notes.txt": b"no photo"})]) == {
+        "notes.zip": "no image in this zip"}
+
+
+def test_encrypted_member_says_so_in_words(tmp_path):
+    data = bytearray(open(make_zip(tmp_path / "photos.zip", {"secret.gif": gif()}), "rb").read())
+    for header, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):   # the member's two headers say encrypted
+        data[data.index(header) + flags_at] |= 0x1
+    (tmp_path / "photos.zip").write_bytes(bytes(data))
+    assert read_all([str(tmp_path / "photos.zip")]) == {
+        "photos.zip/secret.gif": "encrypted: unpacking it needs a password"}

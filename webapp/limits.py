@@ -9,8 +9,10 @@ import math
 
 # 50 MB: several times a phone photo, enough for a zip of a few hundred; small enough to hold in memory.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# A batch zip may hold this many images; more are reported as one error row rather than read.
+# A batch zip may hold this many images, unpacking to at most this many bytes together (photos barely
+# compress, so a 50 MB zip of them unpacks to little more); the rest are reported as one error row, not read.
 MAX_ZIP_IMAGES = 1000
+MAX_ZIP_UNPACKED_BYTES = 1024 ** 3
 
 
 def too_large(size: int) -> str:
