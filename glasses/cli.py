@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(str(err))
     try:
-        out = open(args.output, "w", newline="") if args.output else contextlib.nullcontext(sys.stdout)
+        out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
     except OSError as err:
         parser.error(f"cannot write {args.output}: {err.strerror}")
     with out as stream:

@@ -156,6 +156,13 @@ def test_gradio_classify_reports_unreadable_file(client, tmp_path):
         client.predict(handle_file(tmp_path / "notes.jpg"), 0.5, api_name="/classify")
 
 
+@pytest.mark.parametrize("threshold", [5, -0.1, "abc", None])
+def test_gradio_classify_refuses_a_threshold_the_slider_cannot_give(client, tmp_path, threshold):
+    (tmp_path / "plain.png").write_bytes(png())
+    with pytest.raises(Exception, match="the threshold must be a number from 0 to 1"):
+        client.predict(handle_file(tmp_path / "plain.png"), threshold, api_name="/classify")
+
+
 def test_gradio_batch_reports_bad_files_as_rows(client, tmp_path):
     (tmp_path / "plain.png").write_bytes(png())
     (tmp_path / "notes.jpg").write_text("not a photo")

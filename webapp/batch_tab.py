@@ -49,7 +49,7 @@ def _write_csv(rows: list[dict]) -> str:
     """The rows as glasses_results.csv (the CLI's columns) in a folder of its own in the system temp folder;
     Gradio copies it into its cache to serve it."""
     path = Path(tempfile.mkdtemp(prefix="glasses-batch-")) / "glasses_results.csv"
-    with open(path, "w", newline="") as out:
+    with open(path, "w", newline="", encoding="utf-8") as out:
         writer = RowWriter("csv", out)
         writer.write(rows)
         writer.close()

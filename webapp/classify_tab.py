@@ -50,6 +50,7 @@ def build_classify_tab(context: AppContext) -> None:
 def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
     if not upload:   # the photo was cleared
         return None, [], None, "", None
+    threshold = _checked_threshold(threshold)
     path = upload["path"]
     name = upload.get("orig_name") or Path(path).name
     try:
@@ -57,6 +58,13 @@ def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
     except ImageError as err:
         raise gr.Error(str(err)) from None
     return *_show(name, result, threshold), (path, name, result.faces)
+
+
+def _checked_threshold(value) -> float:
+    """The slider's value as a client sent it: with preprocess=False, Gradio's own range check does not run."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise gr.Error(f"the threshold must be a number from 0 to 1, got {value!r}")
 
 
 def rethreshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
