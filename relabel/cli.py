@@ -1,7 +1,7 @@
 """`python -m relabel suspects | export | import`: the relabel workflow for scripts.
 
-Exit status: 0 done; 1 an input was refused (the message names the file and the rows; nothing was
-written); 2 a usage error.
+Exit status: 0 done; 1 an input was refused or an output could not be written (the message names the file
+and the rows; nothing was written); 2 a usage error, such as an --out that would overwrite an input.
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import json
 import sys
 from pathlib import Path
 
-from relabel.export import corrected_manifest, write_corrected
+from relabel.export import ExportError, corrected_manifest, held_out_path, write_corrected
 from relabel.imports import DecisionsError, import_decisions
 from relabel.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from relabel.store import ReviewStore, StoreError
-from relabel.suspects import rank_manifest
+from relabel.suspects import ModelError, rank_manifest
 
 EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
 SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = load_manifest(args.manifest, args.data)
         return COMMANDS[args.command](args, manifest)
-    except (ManifestError, StoreError, DecisionsError) as err:
+    except (ManifestError, StoreError, DecisionsError, ModelError, ExportError) as err:
         print(f"relabel {args.command}: {err}", file=sys.stderr)
         return EXIT_REFUSED
 
@@ -97,15 +97,23 @@ def _suspects(args, manifest) -> int:
 
 
 def _export(args, manifest) -> int:
-    if args.out.resolve() == manifest.path.resolve():
-        args.parser.error("--out must not be the manifest it reads")
+    _refuse_overwriting_inputs(args, manifest)
     corrected = corrected_manifest(manifest, ReviewStore(args.db, create=False).current())
-    try:
-        held_out = write_corrected(corrected, args.out)
-    except OSError as err:
-        args.parser.error(f"cannot write {args.out}: {err.strerror}")
+    held_out = write_corrected(corrected, args.out)
     print(json.dumps({"out": str(args.out), "held_out": str(held_out), **corrected.counts}))
     return EXIT_OK
+
+
+def _refuse_overwriting_inputs(args, manifest) -> None:
+    """--out and its held-out sibling replace whatever is there: the manifest, or the review database (every
+    decision) and its WAL files, must not be. Checked before the database is opened, so nothing is written."""
+    inputs = {Path(f"{db}{suffix}").resolve(): "the review database"
+              for db in (args.db, args.db.resolve()) for suffix in ("", "-wal", "-shm")}  # WAL beside a link or target
+    inputs[manifest.path.resolve()] = "the manifest it reads"
+    for option, target in (("--out", args.out), ("--out's held-out list", held_out_path(args.out))):
+        if target.resolve() in inputs:
+            args.parser.error(f"{option} {target} would overwrite {inputs[target.resolve()]}; "
+                              f"nothing was written")
 
 
 def _import(args, manifest) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from relabel.store import Decision
 LEFT_OUT = {outcome.NO_FACE: "no face / not a person: dropped",
             outcome.UNSURE: "a reviewer is unsure: held out of training",
             outcome.DISPUTED: "reviewers disagree: held out until they agree"}
+
+
+class ExportError(RuntimeError):
+    """An export file cannot be written; the message names it. Both old files were left as they were."""
 
 
 @dataclass
@@ -53,18 +59,53 @@ def held_out_path(out: Path) -> Path:
 
 
 def write_corrected(corrected: Corrected, out: Path) -> Path:
-    """Write the manifest to `out` and the held-out list beside it (returned); each file appears whole
-    or not at all, so an interrupted export never leaves a half-written manifest for training to read."""
-    listed = [*corrected.columns, "reason", "decisions"]
-    for rows, path, columns in ((corrected.rows, out, corrected.columns),
-                                (corrected.held_out, held_out_path(out), listed)):
-        partial = path.with_name(f".{path.name}.partial")
+    """Write the manifest to `out` and the held-out list beside it (returned), both whole or neither: an
+    interrupted or failed export leaves the old pair as it was, never a manifest for training to read that
+    is half-written or disagrees with its list. Raises ExportError naming the file that failed."""
+    held_out = held_out_path(out)
+    new_out, new_held_out = _beside(out, "partial"), _beside(held_out, "partial")
+    old_held_out = _beside(held_out, "previous")
+    try:
+        with _naming(out):
+            _write_csv(new_out, corrected.rows, corrected.columns)
+        with _naming(held_out):
+            _write_csv(new_held_out, corrected.held_out, [*corrected.columns, "reason", "decisions"])
+            had_list = held_out.is_file()
+            if had_list:
+                shutil.copy2(held_out, old_held_out)
+            os.replace(new_held_out, held_out)
         try:
-            with open(partial, "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
-            os.replace(partial, path)
-        finally:
-            partial.unlink(missing_ok=True)
-    return held_out_path(out)
+            with _naming(out):
+                os.replace(new_out, out)
+        except ExportError:  # the list is put back as it was: the two files change together or not at all
+            if had_list:
+                os.replace(old_held_out, held_out)
+            else:
+                held_out.unlink()
+            raise
+    finally:
+        for temporary in (new_out, new_held_out, old_held_out):
+            temporary.unlink(missing_ok=True)
+    return held_out
+
+
+def _beside(path: Path, what: str) -> Path:
+    """A hidden file in `path`'s folder, from which os.replace moves it into place at once."""
+    return path.with_name(f".{path.name}.{what}")
+
+
+@contextmanager
+def _naming(path: Path):
+    """An OSError inside becomes an ExportError that names `path`, the file the user asked for."""
+    try:
+        yield
+    except OSError as err:
+        raise ExportError(f"{path}: cannot be written ({err.strerror or err}); the old export files were "
+                          f"left as they were") from None
+
+
+def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relabel.csv_input import read_rows, refuse
+from relabel.csv_input import TOO_MANY_VALUES, read_rows, refuse
 from relabel.manifest import Manifest
 from relabel.outcome import verdict
-from relabel.store import FLIP, KEEP, MAX_REVIEWER_LENGTH, NO_FACE, UNSURE, NewDecision, ReviewStore
+from relabel.store import (FLIP, KEEP, NO_FACE, UNSURE, NewDecision, ReviewStore, reviewer_name,
+                           reviewer_problem)
 
 COLUMNS = ("path", "label", "reviewer")
 GIVEN = {"0": 0, "1": 1, NO_FACE: NO_FACE, UNSURE: UNSURE}
@@ -38,14 +39,16 @@ def read_decisions(path: Path, manifest: Manifest) -> list[NewDecision]:
     decisions, problems, first_line = [], [], {}
     for line, row in numbered:
         image, given, reviewer = (row.get(c) or "" for c in COLUMNS)
-        reviewer = reviewer.strip()
+        reviewer = reviewer_name(reviewer)
         problem = None
-        if image not in labels:
+        if None in row:
+            problem = TOO_MANY_VALUES
+        elif image not in labels:
             problem = f"{image or '(empty path)'} is not in the manifest {manifest.path}"
         elif given not in GIVEN:
             problem = f"label {given!r} is not one of {', '.join(GIVEN)}"
-        elif not reviewer or len(reviewer) > MAX_REVIEWER_LENGTH:
-            problem = f"a reviewer name is needed (at most {MAX_REVIEWER_LENGTH} characters)"
+        elif reason := reviewer_problem(reviewer):
+            problem = reason
         elif (image, reviewer) in first_line:
             problem = f"{reviewer} decided {image} already on line {first_line[image, reviewer]}"
         if problem:

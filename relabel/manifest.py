@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from relabel.csv_input import read_rows, refuse
+from relabel.csv_input import TOO_MANY_VALUES, read_rows, refuse
 from training.sources import MANIFEST_COLUMNS
 
 DEFAULT_DATA = Path("../shared/data")
@@ -67,11 +67,17 @@ def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
 
 def _row_problem(row: dict, root: Path, data_root: Path) -> str | None:
     if None in row:
-        return "the row has more values than the header has columns"
+        return TOO_MANY_VALUES
+    if any("\0" in value for value in row.values() if value):
+        return "a value holds a NUL byte"
     if not row["path"]:
         return "the path is empty"
     image = root / row["path"]
-    if Path(row["path"]).is_absolute() or not image.resolve().is_relative_to(root):
+    try:
+        resolved = image.resolve()
+    except RuntimeError as err:  # a symlink loop
+        return f"the path cannot be followed ({err})"
+    if Path(row["path"]).is_absolute() or not resolved.is_relative_to(root):
         return f"the path leads out of the data folder {data_root}"
     if not image.is_file():
         return f"file not found in the data folder {data_root}"

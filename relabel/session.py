@@ -14,7 +14,7 @@ from pathlib import Path
 from relabel import outcome
 from relabel.faces import FaceBoxes
 from relabel.manifest import Manifest
-from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore
+from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
 from relabel.suspects import Box, Ranking, Suspect
 
 
@@ -65,10 +65,11 @@ class ReviewSession:
 
     def __init__(self, manifest: Manifest, ranking: Ranking, store: ReviewStore, reviewer: str,
                  filters: Filters = Filters(), faces: FaceBoxes | None = None):
-        if not reviewer.strip():
-            raise ValueError("a reviewer name is needed")
+        self.reviewer = reviewer_name(reviewer)
+        problem = reviewer_problem(self.reviewer)
+        if problem:
+            raise ValueError(problem)
         self.manifest, self.ranking, self.store, self.faces = manifest, ranking, store, faces
-        self.reviewer = reviewer.strip()
         self.filters = filters
         self._position = {suspect.path: i for i, suspect in enumerate(ranking.suspects)}
         self._decided: dict[str, list[Decision]] = {}   # the store's current(), refreshed by _decisions()

@@ -4,11 +4,13 @@ The decisions table is append-only: a decision is never updated or deleted, so n
 another's, and an undo is a new row that names the decision it takes back. WAL mode lets readers and one
 writer work at once; writers wait for each other (busy timeout) instead of failing; each decision is its
 own committed transaction with synchronous=FULL, so a crash, a killed server or a closed browser loses
-nothing already decided. The schema version sits in `PRAGMA user_version`; a newer one is refused untouched.
+nothing already decided. The schema version sits in `PRAGMA user_version`; a newer one, or a database that
+is not ours, is refused untouched: it is checked before anything is changed.
 """
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from collections.abc import Collection
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ CREATE INDEX decisions_by_path ON decisions(path, reviewer);
 """
 
 _COLUMNS = "id, path, reviewer, decided_at, kind, old_label, new_label, origin"  # Decision's fields
+_TABLE_COLUMNS = ["id", "path", "reviewer", "decided_at", "kind", "old_label", "new_label", "undoes", "origin"]
 
 # Each reviewer's latest decision per image that no undo took back. A skip counts only where that reviewer
 # has made no real decision on the image: passing an image by later does not withdraw a decision.
@@ -81,6 +84,22 @@ class NewDecision:
     old_label: int
 
 
+def reviewer_name(typed: str) -> str:
+    """A name as stored and compared: trimmed, and in Unicode NFC, so "José" typed on two keyboards (one
+    character or e plus an accent) is one reviewer."""
+    return unicodedata.normalize("NFC", typed.strip())
+
+
+def reviewer_problem(name: str) -> str | None:
+    """Why `name` (from reviewer_name) cannot be a reviewer's, or None. `=` and `;` are refused because the
+    held-out list writes `ana=1; ben=0`; control characters because nobody could read them back."""
+    if not name or len(name) > MAX_REVIEWER_LENGTH:
+        return f"a reviewer name is needed (at most {MAX_REVIEWER_LENGTH} characters)"
+    if any(c in "=;" or unicodedata.category(c) == "Cc" for c in name):
+        return f"the reviewer name {name!r} holds '=', ';' or a control character"
+    return None
+
+
 def new_label(kind: str, old_label: int) -> int | None:
     """The label a decision gives the image: the same for keep, the other for flip, none otherwise."""
     return {KEEP: old_label, FLIP: 1 - old_label}.get(kind)
@@ -100,13 +119,15 @@ class ReviewStore:
                 raise StoreError(f"{self.path} was written by a newer version of relabel (schema {version}; this "
                                  f"one reads up to {SCHEMA_VERSION}). Update the project to use it; the file "
                                  f"was not changed.")
-            if version == 0:
-                if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                    raise StoreError(f"{self.path} is an SQLite database, but not a relabel review database; "
-                                     f"it was not changed")
+            if version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                if not create:
+                    raise StoreError(f"{self.path}: an empty file, not a review database; it was not changed")
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version == 0 or _table_columns(db) != _TABLE_COLUMNS:  # another app's, whatever its version
+                raise StoreError(f"{self.path} is an SQLite database, but not a relabel review database; "
+                                 f"it was not changed")
             db.execute("COMMIT")
             db.execute("PRAGMA journal_mode = WAL")  # kept in the file: set once, holds for every connection
 
@@ -122,7 +143,7 @@ class ReviewStore:
             db.execute("BEGIN IMMEDIATE")
             ids = [db.execute("INSERT INTO decisions (path, reviewer, decided_at, kind, old_label, new_label, "
                               "origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (d.path, d.reviewer.strip(), _now(), d.kind, d.old_label,
+                              (d.path, reviewer_name(d.reviewer), _now(), d.kind, d.old_label,
                                new_label(d.kind, d.old_label), origin)).lastrowid
                    for d in decisions]
             # ids are consecutive: this transaction holds the write lock
@@ -138,7 +159,7 @@ class ReviewStore:
             db.execute("BEGIN IMMEDIATE")
             last = self._select(db, f"SELECT {_COLUMNS} FROM decisions WHERE reviewer = ? AND kind != '{UNDO}' "
                                     f"AND id NOT IN (SELECT undoes FROM decisions WHERE undoes IS NOT NULL) "
-                                    f"ORDER BY id DESC LIMIT 1", (reviewer.strip(),))
+                                    f"ORDER BY id DESC LIMIT 1", (reviewer_name(reviewer),))
             if last:
                 db.execute("INSERT INTO decisions (path, reviewer, decided_at, kind, old_label, undoes, origin) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -186,11 +207,17 @@ class ReviewStore:
             raise StoreError(f"{self.path}: cannot be used as a review database ({err})") from None
 
 
+def _table_columns(db: sqlite3.Connection) -> list[str]:
+    """The decisions table's columns, in order; [] when there is no such table."""
+    return [row[1] for row in db.execute("PRAGMA table_info(decisions)")]
+
+
 def _check(decision: NewDecision) -> None:
     if decision.kind not in KINDS:
         raise ValueError(f"unknown decision {decision.kind!r}; one of {', '.join(KINDS)}")
-    if not decision.reviewer.strip() or len(decision.reviewer) > MAX_REVIEWER_LENGTH:
-        raise ValueError(f"a reviewer name is needed (at most {MAX_REVIEWER_LENGTH} characters)")
+    problem = reviewer_problem(reviewer_name(decision.reviewer))
+    if problem:
+        raise ValueError(problem)
     if decision.old_label not in (0, 1):
         raise ValueError(f"old label {decision.old_label!r} is not 0 or 1")
     if not decision.path:

@@ -24,6 +24,10 @@ METHOD, ADJUST_FOR_IMBALANCE = "self_confidence", False
 Box = tuple[int, int, int, int]
 
 
+class ModelError(RuntimeError):
+    """The model that would score a manifest without pred_prob cannot be loaded; the message names the file."""
+
+
 @dataclass(frozen=True)
 class Suspect:
     path: str
@@ -73,13 +77,23 @@ def rank_manifest(manifest: Manifest, weights: Path | None = None, predictor=Non
     `weights`, default the shipped model, when none is given) run over every image."""
     if manifest.pred_prob is not None:
         return rank(manifest, manifest.pred_prob, f"out-of-fold pred_prob column of {manifest.path.name}")
-    from glasses.predictor import Predictor  # torch (seconds to import) loads only when the model has to run
-    from glasses.weights import DEFAULT_WEIGHTS
+    from glasses.weights import DEFAULT_WEIGHTS  # torch (seconds to import) loads only when the model has to run
     weights = Path(weights or DEFAULT_WEIGHTS)
-    predictor = predictor or Predictor(weights)
+    predictor = predictor or load_predictor(weights)
     pred_prob, boxes = model_probabilities(manifest, predictor)
     return rank(manifest, pred_prob, f"current model {weights.name}, run now (the manifest has no pred_prob)",
                 boxes)
+
+
+def load_predictor(weights: Path):
+    """A glasses.Predictor from `weights`; raises ModelError naming the file when it is missing or not a model."""
+    from glasses.predictor import Predictor
+    if not weights.is_file():
+        raise ModelError(f"{weights}: model file not found")
+    try:
+        return Predictor(weights)
+    except Exception as err:  # noqa: BLE001 - a file someone named: unpickling junk fails in any way at all
+        raise ModelError(f"{weights}: cannot be loaded as a model ({type(err).__name__}: {err})") from None
 
 
 def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:

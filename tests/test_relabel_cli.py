@@ -124,10 +124,51 @@ def test_export_refuses_a_missing_or_newer_database_and_overwriting_its_manifest
     sqlite3.connect(newer).execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}").connection.commit()
     code, _, err = run(["export", manifest, "--data", data, "--db", newer, "--out", tmp_path / "c.csv"])
     assert code == 1 and "was written by a newer version of relabel" in err
-    ReviewStore(tmp_path / "r.sqlite")
-    code, _, err = run(["export", manifest, "--data", data, "--db", tmp_path / "r.sqlite", "--out", manifest])
-    assert code == 2 and "--out must not be the manifest it reads" in err
     assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize("out, db, clash", [
+    ("m.csv", "r.sqlite", "--out {out} would overwrite the manifest it reads"),
+    ("r.sqlite", "r.sqlite", "--out {out} would overwrite the review database"),
+    ("r.sqlite-wal", "r.sqlite", "--out {out} would overwrite the review database"),
+    ("./sub/../r.sqlite-shm", "r.sqlite", "--out {out} would overwrite the review database"),
+    ("r.sqlite", "r.held_out.sqlite", "--out's held-out list {held} would overwrite the review database"),
+])
+def test_export_refuses_to_overwrite_its_manifest_or_database_and_writes_nothing(files, out, db, clash):
+    tmp_path, data, manifest = files
+    (tmp_path / "sub").mkdir()
+    store = ReviewStore(tmp_path / db)
+    store.record(NewDecision("imgs/img00.png", "ana", FLIP, 0))
+    for wal in ("-wal", "-shm"):
+        (tmp_path / f"{db}{wal}").write_bytes(b"wal")
+    out = tmp_path / out
+    before = {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()}
+    code, stdout, err = run(["export", manifest, "--data", data, "--db", store.path, "--out", out])
+    assert (code, stdout) == (2, "")
+    assert clash.format(out=out, held=tmp_path / "r.held_out.sqlite") in err and "nothing was written" in err
+    assert {path: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before
+
+
+def test_the_held_out_list_may_not_overwrite_the_manifest(tmp_path):
+    data = data_folder(tmp_path, 2)
+    manifest = write_csv(tmp_path / "m.held_out.csv", manifest_rows([0, 1]))
+    before = manifest.read_bytes()
+    ReviewStore(tmp_path / "r.sqlite")
+    code, _, err = run(["export", manifest, "--data", data, "--db", tmp_path / "r.sqlite", "--out", tmp_path / "m.csv"])
+    assert code == 2 and f"--out's held-out list {manifest} would overwrite the manifest it reads" in err
+    assert manifest.read_bytes() == before and not (tmp_path / "m.csv").exists()
+
+
+def test_an_export_that_cannot_be_written_names_the_file_and_keeps_the_old_pair(files):
+    tmp_path, data, manifest = files
+    store = ReviewStore(tmp_path / "r.sqlite")
+    out = tmp_path / "c.csv"
+    out.write_text("the previous export\n")
+    (tmp_path / "c.held_out.csv").mkdir()                           # something in the list's place
+    code, stdout, err = run(["export", manifest, "--data", data, "--db", store.path, "--out", out])
+    assert (code, stdout) == (1, "")
+    assert err.startswith(f"relabel export: {tmp_path / 'c.held_out.csv'}: cannot be written (Is a directory)")
+    assert out.read_text() == "the previous export\n"
 
 
 def test_the_real_command_reports_without_a_traceback(files):
@@ -137,3 +178,52 @@ def test_the_real_command_reports_without_a_traceback(files):
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr == f"relabel export: {tmp_path / 'absent.csv'}: file not found\n"
+
+
+@pytest.mark.parametrize("weights, reason", [("missing.pt", "model file not found"),
+                                             ("junk.pt", "cannot be loaded as a model (KeyError")])
+def test_suspects_names_a_model_file_it_cannot_load(tmp_path, weights, reason):
+    data = data_folder(tmp_path, 2)
+    manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1]))   # no pred_prob: the model has to run
+    (tmp_path / "junk.pt").write_bytes(b"junk\n")
+    code, out, err = run(["suspects", manifest, "--data", data, "--weights", tmp_path / weights])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"relabel suspects: {tmp_path / weights}: {reason}")
+
+
+def test_import_refuses_a_row_with_more_values_than_the_header(files):
+    tmp_path, data, manifest = files
+    decisions = tmp_path / "d.csv"
+    decisions.write_text("path,label,reviewer\nimgs/img00.png,1,cat\nimgs/img01.png,0,Smith, Ana\n")
+    code, _, err = run(["import", manifest, decisions, "--data", data, "--db", tmp_path / "r.sqlite"])
+    assert code == 1 and "line 3: the row has more values than the header has columns" in err
+    assert ReviewStore(tmp_path / "r.sqlite").history() == []
+
+
+def test_import_reads_excels_byte_order_mark_and_refuses_a_repeated_column(files):
+    tmp_path, data, manifest = files
+    db = tmp_path / "r.sqlite"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("path,label,reviewer\nimgs/img00.png,1,José\n".encode("utf-8-sig"))
+    assert json.loads(run(["import", manifest, bom, "--data", data, "--db", db])[1])["recorded"] == 1
+    twice = tmp_path / "twice.csv"
+    twice.write_text("path,label,reviewer,label\nimgs/img01.png,1,cat,0\n")
+    code, _, err = run(["import", manifest, twice, "--data", data, "--db", db])
+    assert code == 1 and f"{twice}: the header names the column(s) 'label' more than once" in err
+    assert len(ReviewStore(db).history()) == 1
+
+
+def test_import_takes_one_reviewer_however_their_name_is_encoded_and_refuses_separators(files):
+    tmp_path, data, manifest = files
+    db = tmp_path / "r.sqlite"
+    nfc, nfd = "Jos\u00e9", "Jose\u0301"
+    decisions = write_csv(tmp_path / "d.csv", [{"path": "imgs/img00.png", "label": "1", "reviewer": nfc},
+                                               {"path": "imgs/img00.png", "label": "0", "reviewer": nfd}])
+    code, _, err = run(["import", manifest, decisions, "--data", data, "--db", db])
+    assert code == 1 and f"line 3: {nfc} decided imgs/img00.png already on line 2" in err
+    bad = write_csv(tmp_path / "bad.csv", [{"path": "imgs/img00.png", "label": "1", "reviewer": "ana=1"},
+                                           {"path": "imgs/img01.png", "label": "1", "reviewer": "ana; ben"},
+                                           {"path": "imgs/img02.png", "label": "1", "reviewer": "ana\x07"}])
+    code, _, err = run(["import", manifest, bad, "--data", data, "--db", db])
+    assert code == 1 and err.count("holds '=', ';' or a control character") == 3
+    assert ReviewStore(db).history() == []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from relabel.export import corrected_manifest, held_out_path, write_corrected
+from relabel.export import ExportError, corrected_manifest, held_out_path, write_corrected
 from relabel.manifest import load_manifest
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, NewDecision, ReviewStore
 from tests.relabel_fixtures import data_folder, manifest_rows, read_csv, write_csv
@@ -87,7 +87,32 @@ def test_a_failed_write_leaves_neither_a_partial_nor_a_changed_file(tmp_path, ma
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
     monkeypatch.setattr("relabel.export.os.replace", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(ExportError, match="No space left on device"):
         write_corrected(corrected, out)
     assert out.read_text() == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_when_the_list_cannot_be_written_the_manifest_is_not_replaced(tmp_path, corrected):
+    out = tmp_path / "c.csv"
+    out.write_text("the previous export\n")
+    held_out_path(out).mkdir()                                    # a folder where the list goes
+    with pytest.raises(ExportError, match=f"^{held_out_path(out)}: cannot be written"):
+        write_corrected(corrected, out)
+    assert out.read_text() == "the previous export\n"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("had_list", [True, False])
+def test_when_the_manifest_cannot_be_replaced_the_list_is_put_back(tmp_path, corrected, had_list):
+    out = tmp_path / "c.csv"
+    out.mkdir()                                                   # the list can be written, the manifest not
+    if had_list:
+        held_out_path(out).write_text("the previous list\n")
+    with pytest.raises(ExportError, match=f"^{out}: cannot be written"):
+        write_corrected(corrected, out)
+    if had_list:
+        assert held_out_path(out).read_text() == "the previous list\n"
+    else:
+        assert not held_out_path(out).exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -101,6 +101,32 @@ def test_a_row_longer_than_the_header_is_refused(tmp_path, data):
         load_manifest(path, data)
 
 
+def test_a_nul_byte_or_a_symlink_loop_is_a_row_error_naming_the_line(tmp_path, data):
+    (data / "imgs" / "loop.png").symlink_to(data / "imgs" / "loop.png")
+    path = write_csv(tmp_path / "m.csv", [*manifest_rows([0]), dict(manifest_rows([0])[0], path="imgs/img00\0.png"),
+                                          dict(manifest_rows([0])[0], path="imgs/loop.png")])
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(path, data)
+    assert "line 3: imgs/img00\0.png: a value holds a NUL byte" in str(caught.value)
+    assert "line 4: imgs/loop.png: the path cannot be followed (Symlink loop" in str(caught.value)
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path, data):
+    path = tmp_path / "m.csv"
+    path.write_text("path,label,source,group,split,label\nimgs/img00.png,0,olivetti,p,train,1\n")
+    with pytest.raises(ManifestError, match=f"^{path}: the header names the column.s. 'label' more than once"):
+        load_manifest(path, data)
+
+
+def test_excels_byte_order_mark_is_read_past(tmp_path, data):
+    """Excel's "CSV UTF-8" starts the file with a BOM; relabel and training both read the file as it is."""
+    from training.sources import read_manifest
+    path = tmp_path / "m.csv"
+    path.write_bytes(write_csv(tmp_path / "plain.csv", manifest_rows([0, 1])).read_text().encode("utf-8-sig"))
+    assert load_manifest(path, data).labels == [0, 1]
+    assert [row["label"] for row in read_manifest(path)] == [0, 1]
+
+
 def test_a_missing_data_folder_is_named(tmp_path):
     path = write_csv(tmp_path / "m.csv", manifest_rows([0]))
     with pytest.raises(ManifestError, match="the data folder .*nowhere does not exist"):

@@ -142,6 +142,8 @@ def test_the_end_of_the_queue_is_none_and_deciding_there_does_nothing(setup):
 def test_bad_arguments_are_refused(setup):
     with pytest.raises(ValueError, match="reviewer name"):
         session_for(setup, "  ")
+    with pytest.raises(ValueError, match="holds '=', ';' or a control character"):
+        session_for(setup, "ana=1")
     with pytest.raises(ValueError, match="unknown decision 'maybe'"):
         session_for(setup).decide("maybe")
     with pytest.raises(ValueError, match="unknown status"):
@@ -187,3 +189,9 @@ def test_one_face_finder_serves_several_threads_at_once(tmp_path):
         boxes = list(pool.map(faces.get, paths * 3))
     assert boxes == [(1, 3, 30, 40)] * 36
     assert sorted(detector.seen) == sorted((10 + i, 10) for i in range(12))   # each image detected once
+
+
+def test_a_name_typed_in_nfd_is_the_same_reviewer_as_in_nfc(setup):
+    session_for(setup, "Jos\u00e9").decide(FLIP)
+    again = session_for(setup, "Jose\u0301")
+    assert again.reviewer == "Jos\u00e9" and again.progress().mine == 1

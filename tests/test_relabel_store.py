@@ -68,8 +68,17 @@ def test_undo_is_recorded_and_walks_back_one_decision_at_a_time(store):
     assert [row["undoes"] for row in history[3:]] == [2, 1]
 
 
+def test_a_name_spelt_in_nfc_or_nfd_is_one_reviewer(store):
+    store.record(NewDecision("a.png", "Jos\u00e9", FLIP, 0))
+    store.record(NewDecision("a.png", "Jose\u0301", KEEP, 0))
+    assert kinds(store, "a.png") == {"Jos\u00e9": KEEP}
+    assert store.undo_last("Jose\u0301").kind == KEEP
+
+
 def test_bad_decisions_are_refused_before_anything_is_written(store):
     for bad in (NewDecision("a.png", "ana", "maybe", 0), NewDecision("a.png", "  ", KEEP, 0),
+                NewDecision("a.png", "ana=1", KEEP, 0), NewDecision("a.png", "ana; ben", KEEP, 0),
+                NewDecision("a.png", "ana\nben", KEEP, 0),
                 NewDecision("a.png", "ana", KEEP, 2), NewDecision("", "ana", KEEP, 0)):
         with pytest.raises(ValueError):
             store.record_many([NewDecision("ok.png", "ana", KEEP, 0), bad], origin="app")
@@ -91,11 +100,31 @@ def test_a_newer_schema_is_refused_and_the_file_left_as_it_was(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_a_foreign_database_and_a_non_database_are_refused(tmp_path):
+@pytest.mark.parametrize("version", [0, SCHEMA_VERSION])
+def test_a_foreign_database_is_refused_and_left_byte_for_byte(tmp_path, version):
+    """Another app's database, even one at our schema version, is recognised before anything is changed."""
     foreign = tmp_path / "other.sqlite"
-    sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.commit()
-    with pytest.raises(StoreError, match="not a relabel review database"):
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE t (x)")
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+    before = foreign.read_bytes()
+    with pytest.raises(StoreError, match="not a relabel review database; it was not changed"):
         ReviewStore(foreign)
+    assert foreign.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]   # no -wal, no -shm
+
+
+def test_an_empty_file_is_left_empty_when_not_creating(tmp_path):
+    empty = tmp_path / "reviews.sqlite"
+    empty.touch()
+    with pytest.raises(StoreError, match="an empty file, not a review database; it was not changed"):
+        ReviewStore(empty, create=False)
+    assert empty.read_bytes() == b""
+
+
+def test_a_non_database_is_refused(tmp_path):
     text = tmp_path / "notes.sqlite"
     text.write_text("these are my notes, not a database; " * 100)
     with pytest.raises(StoreError, match=f"{text}: cannot be used as a review database .file is not a database."):

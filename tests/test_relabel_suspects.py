@@ -6,7 +6,7 @@ import pytest
 from glasses.images import ImageError
 from glasses.predictor import FaceResult
 from relabel.manifest import load_manifest
-from relabel.suspects import rank_manifest
+from relabel.suspects import ModelError, rank_manifest
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
 
 
@@ -75,3 +75,12 @@ def test_the_shipped_model_is_the_default(tmp_path, data, random_weights):
     ranking = rank_manifest(manifest, weights=random_weights)
     assert ranking.probabilities.startswith(f"current model {random_weights.name}")
     assert [s.pred_prob for s in ranking.suspects] == [None, None]   # 8x8 grey squares hold no face
+
+
+def test_a_model_file_that_is_missing_or_junk_is_named(tmp_path, data):
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1, 0])), data)
+    with pytest.raises(ModelError, match=f"^{tmp_path / 'gone.pt'}: model file not found"):
+        rank_manifest(manifest, weights=tmp_path / "gone.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk\n")
+    with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.pt'}: cannot be loaded as a model"):
+        rank_manifest(manifest, weights=tmp_path / "junk.pt")
