@@ -15,7 +15,7 @@ from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.train import WIDTHS
 from training.crops import Crops
-from training.data import Prepared
+from training.data import Prepared, prepare
 from training.sources import build_manifest, split_for
 
 
@@ -34,6 +34,25 @@ def test_small_sources_are_repeated_up_to_their_share_and_nothing_else_changes()
     assert sources.count("big") == 95 and sources.count("small") == 6  # 2 rows x 3 reach 5% of 97
     assert 97 not in chosen  # the test row stays out
     assert np.array_equal(data.oversampled(data.mask("train"), 0.0), np.arange(97))
+
+
+def test_a_given_manifest_is_trained_whole_and_sources_filter_only_when_named(tmp_path):
+    """A team's own photos in a corrected manifest are trained on: --sources is no silent filter."""
+    from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+    data = data_folder(tmp_path, 4)
+    sources = ["olivetti", "team_photos", "team_photos", "cmu_faces"]
+    manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1, 0, 1], sources=sources))
+    args = train.parse_args(["--manifest", str(manifest)])
+    assert args.sources is None
+
+    def rows(chosen):
+        return [row["source"] for row in prepare(data, manifest, chosen, None, 32, 1, tmp_path / "cache").rows]
+    assert rows(args.sources) == sources
+    assert rows(["team_photos"]) == ["team_photos", "team_photos"]
+    with pytest.raises(SystemExit, match=f"--sources yalefaces: no row of {manifest} has that source"):
+        rows(["yalefaces", "olivetti"])
+    with pytest.raises(SystemExit, match="--sources team_photos: no importer of that name"):
+        prepare(data, None, ["team_photos"], None, 32, 1, tmp_path / "cache")
 
 
 @needs_data
@@ -177,3 +196,13 @@ def test_litenet_starts_from_the_teachers_blocks():
     for name, value in student.state_dict().items():
         if not name.startswith(("head.", "mean", "std")):
             assert torch.equal(value, lite0[name]), name
+
+
+def test_the_card_of_a_team_source_says_its_licence_is_unknown(tmp_path):
+    from training.model_card import write_model_card
+
+    card = json.loads((REPO / "weights" / "model_card.json").read_text())   # a whole card, one source more
+    write_model_card(tmp_path, dict(card, data=dict(card["data"], sources=["olivetti", "team_photos"])))
+    licences = json.loads((tmp_path / "model_card.json").read_text())["data"]["licences"]
+    assert licences["olivetti"].startswith("AT&T Olivetti faces")
+    assert licences["team_photos"].startswith("not known to this project")

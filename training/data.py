@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,20 +108,38 @@ class Prepared:
         return {src: dict(Counter(self.crops.status[sources == src].tolist())) for src in sorted(set(sources))}
 
 
-def prepare(data: Path, manifest: Path | None, sources: list[str], limit: int | None, size: int,
+def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit: int | None, size: int,
             workers: int, cache_dir: Path) -> Prepared:
-    """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops."""
-    rows = read_manifest(manifest) if manifest else build_manifest(data, sources)
-    rows = select([row for row in rows if row["source"] in sources], limit)
+    """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops.
+    `sources` keeps only the rows of those sources; None keeps every row of a given manifest (a team's own
+    photos too) and builds one from every importer."""
+    rows = read_manifest(manifest) if manifest else build_manifest(data, _importers(sources))
+    if manifest and sources:
+        absent = sorted(set(sources) - {row["source"] for row in rows})
+        if absent:
+            sys.exit(f"--sources {' '.join(absent)}: no row of {manifest} has that source")
+        rows = [row for row in rows if row["source"] in sources]
+    rows = select(rows, limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
     return Prepared(rows, crops, size)
+
+
+def _importers(sources: list[str] | None) -> list[str]:
+    """The importers to build a manifest from: those named, or all of them."""
+    unknown = sorted(set(sources or ()) - set(IMPORTERS))
+    if unknown:
+        sys.exit(f"--sources {' '.join(unknown)}: no importer of that name (importers: {', '.join(IMPORTERS)}; "
+                 f"a manifest given with --manifest may hold any source)")
+    return list(sources or IMPORTERS)
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that choose the rows, their crops and the device: the same for every training entry point."""
     parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
     parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
-    parser.add_argument("--sources", nargs="+", default=list(IMPORTERS), choices=list(IMPORTERS))
+    parser.add_argument("--sources", nargs="+", metavar="SOURCE",
+                        help="use only the rows of these sources (default: every row of --manifest; without one, "
+                             f"every importer: {', '.join(IMPORTERS)})")
     parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
     parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
     parser.add_argument("--workers", type=int, default=2, help="processes for face detection")

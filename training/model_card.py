@@ -10,10 +10,13 @@ _DATA_LICENCES = {
     "cmu_faces": "CMU Face Images (UCI): research use",
     "yalefaces": "Yale Face Database A: research use",
 }
+# A source a team adds in its own manifest: this project cannot know its terms, and says so in the card.
+_UNKNOWN_LICENCE = "not known to this project: check the terms of this source's photos"
 
 
 def write_model_card(folder: Path, card: dict) -> None:
-    card = dict(card, data=dict(card["data"], licences={s: _DATA_LICENCES[s] for s in card["data"]["sources"]}))
+    licences = {s: _DATA_LICENCES.get(s, _UNKNOWN_LICENCE) for s in card["data"]["sources"]}
+    card = dict(card, data=dict(card["data"], licences=licences))
     (folder / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     (folder / "model_card.md").write_text(_markdown(card))
 

@@ -82,14 +82,15 @@ def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
 def write_manifest(rows: list[dict], out: Path) -> None:
     """The manifest columns first, then any extra ones the rows carry (e.g. `pred_prob`), in first-seen order."""
     extra = [key for key in dict.fromkeys(k for row in rows for k in row) if key not in MANIFEST_COLUMNS]
-    with open(out, "w", newline="") as f:
+    with open(out, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(rows)
 
 
 def read_manifest(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
+    """The rows of a manifest CSV, in UTF-8 whatever the locale, past a byte order mark (Excel's "CSV UTF-8")."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     missing = set(MANIFEST_COLUMNS) - set(rows[0] if rows else MANIFEST_COLUMNS)
     if missing:
