@@ -1,12 +1,13 @@
 """`python -m glasses predict PATH...`: one row per face; flags mirror glasses.Predictor's arguments.
 
 Exit status: 0 when every input was read, 1 when some could not be (after all others were processed),
-2 for a usage error.
+2 for a usage error or when the results cannot be written (a full disk).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 
 import torch
@@ -15,11 +16,12 @@ from tqdm import tqdm
 from glasses.images import DEFAULT_MAX_PIXELS, ImageError
 from glasses.inputs import expand_inputs
 from glasses.predictor import Predictor
-from glasses.report import FORMATS, RowWriter, error_row, face_rows
+from glasses.report import ERROR, FORMATS, RowWriter, error_row, face_rows
 from glasses.runtime import BACKENDS
 from glasses.weights import DEFAULT_WEIGHTS
 
-EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1   # usage errors exit 2, through argparse
+EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1
+EXIT_USAGE = 2  # argparse's status for usage errors; results that cannot be written exit with it too
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "glasses or no_glasses, no_face (one row) when no face is found, or error (one row; the error "
                     "column says why).",
         epilog="Exit status: 0 every input was read; 1 some could not be (all others were still processed); "
-               "2 usage error.")
+               "2 usage error, or the results could not be written.")
     predict.add_argument("paths", nargs="+", metavar="PATH",
                          help="image files or folders (walked recursively; files that are not images are skipped)")
     predict.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
@@ -82,30 +84,51 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--device cuda was asked for, but torch sees no CUDA device on this machine")
     if args.threads:
         torch.set_num_threads(args.threads)
+    inputs = expand_inputs(args.paths)
+    if args.output and any(_same_file(args.output, item) for item in inputs if isinstance(item, str)):
+        parser.error(f"--output {args.output} is one of the inputs; writing to it would destroy it before it is read")
     try:
         predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
                               min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels,
                               backend=args.backend)
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(str(err))
+    output = args.output or "standard output"
     try:
         out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
-    except OSError as err:
-        parser.error(f"cannot write {args.output}: {err.strerror}")
-    with out as stream:
-        return _predict_all(predictor, expand_inputs(args.paths), RowWriter(args.format, stream), args.quiet)
+        with out as stream:
+            return _predict_all(predictor, inputs, RowWriter(args.format, stream), args.quiet)
+    except BrokenPipeError:
+        raise  # output piped into `head` and the like: glasses.__main__ ends quietly
+    except OSError as err:  # a full disk, a vanished network share: the results are not all written
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: cannot write {output}: {err.strerror or err}\n")
 
 
-def _predict_all(predictor, files: list[str], writer: RowWriter, quiet: bool) -> int:
+def _same_file(output: str, path: str) -> bool:
+    """Whether `output` names `path`, however spelt (links, `..`), so that writing it would empty that input."""
+    try:
+        return os.path.samefile(output, path)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(output) == os.path.realpath(path)
+
+
+def _predict_all(predictor, inputs: list[str | ImageError], writer: RowWriter, quiet: bool) -> int:
     unreadable = 0
-    for path in tqdm(files, desc="images", unit="img", file=sys.stderr, disable=quiet or len(files) < 2 or None):
-        try:
-            rows = face_rows(path, predictor.predict(path))
-        except ImageError as err:
-            rows, unreadable = [error_row(path, err.reason)], unreadable + 1
-        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-            rows, unreadable = [error_row(path, f"unexpected error: {type(err).__name__}: {err}")], unreadable + 1
+    for item in tqdm(inputs, desc="images", unit="img", file=sys.stderr, disable=quiet or len(inputs) < 2 or None):
+        rows = _rows_for(predictor, item)
+        unreadable += rows[0]["label"] == ERROR
         writer.write(rows)
     writer.close()
     return EXIT_SOME_UNREADABLE if unreadable else EXIT_OK
 
+
+def _rows_for(predictor, item: str | ImageError) -> list[dict]:
+    """One row per face, or one error row; a folder the walk could not list comes as its ImageError."""
+    if isinstance(item, ImageError):
+        return [error_row(item.source, item.reason)]
+    try:
+        return face_rows(item, predictor.predict(item))
+    except ImageError as err:
+        return [error_row(item, err.reason)]
+    except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
+        return [error_row(item, f"unexpected error: {type(err).__name__}: {err}")]

@@ -17,7 +17,8 @@ from facenet_pytorch import MTCNN
 from facenet_pytorch.models.utils.detect_face import detect_face
 from PIL import Image, ImageOps
 
-# Images whose shorter side is below this cannot hold a face MTCNN can find (its windows are 12 px).
+# Images whose shorter side is below this, as given or as scaled for a pass, cannot hold a face MTCNN can find
+# (its windows are 12 px); scaled below it, MTCNN's pyramid would be empty, or would upscale a strip enormously.
 MIN_IMAGE_SIDE = 16
 _STRICT_THRESHOLDS = (0.6, 0.7, 0.7)    # MTCNN's defaults for its three stages
 _LAX_THRESHOLDS = (0.5, 0.6, 0.6)
@@ -71,10 +72,10 @@ class FaceDetector:
 
     def _run(self, image: Image.Image, scale: float, pad: int, min_face: float,
              thresholds: tuple[float, float, float]) -> list[Detection]:
-        work = image
-        if scale != 1.0:
-            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-            work = image.resize(size, Image.BILINEAR)
+        size = (round(image.width * scale), round(image.height * scale))
+        if min(size) < MIN_IMAGE_SIDE:  # a strip scaled down to fit max_side: too thin to hold a face, at any scale
+            return []
+        work = image if scale == 1.0 else image.resize(size, Image.BILINEAR)
         if pad:
             work = ImageOps.expand(work, border=pad, fill=(127, 127, 127))
         with torch.no_grad():

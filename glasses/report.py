@@ -20,11 +20,17 @@ def face_rows(path: str, faces: list[FaceResult]) -> list[dict]:
 
 
 def error_row(path: str, reason: str) -> dict:
-    return _row(path, label=ERROR, error=reason)
+    return _row(path, label=ERROR, error=_writable(reason))
 
 
 def _row(path: str, **values) -> dict:
-    return {column: values.get(column) for column in COLUMNS} | {"path": path}
+    return {column: values.get(column) for column in COLUMNS} | {"path": _writable(path)}
+
+
+def _writable(text: str) -> str:
+    """`text` with the bytes of a file name that is not UTF-8 (which Python hands over surrogate-escaped, and no
+    UTF-8 stream can write) shown as `\\xff`, so that every format can be written and read."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class RowWriter:

@@ -9,15 +9,17 @@ other weights, is never used.
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from glasses.weights import load_model
+from glasses.weights import ModelFileError, load_model
 
 BACKENDS = ("auto", "onnx", "torch")
 WEIGHTS_HASH_KEY = "weights_sha256"
+_log = logging.getLogger(__name__)  # unconfigured, Python prints warnings on stderr
 
 
 def file_sha256(path: Path) -> str:
@@ -71,9 +73,11 @@ def onnx_export_of(weights: Path) -> tuple[Path | None, str]:
         import onnxruntime as ort
     except ImportError:
         return None, "onnxruntime is not installed"
-    recorded = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta() \
-        .custom_metadata_map.get(WEIGHTS_HASH_KEY)
-    if recorded != file_sha256(weights):
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001 - onnxruntime's errors (InvalidProtobuf, Fail, ...) share no base class
+        return None, f"{path.name} is not a usable ONNX export ({type(err).__name__})"
+    if session.get_modelmeta().custom_metadata_map.get(WEIGHTS_HASH_KEY) != file_sha256(weights):
         return None, f"{path.name} was exported from other weights than {Path(weights).name}"
     return path, ""
 
@@ -81,8 +85,9 @@ def onnx_export_of(weights: Path) -> tuple[Path | None, str]:
 def load_classifier(weights: Path, device: str = "cpu", backend: str = "auto"):
     """The classifier (a callable, with `.name` "onnx" or "torch") and the model's config.
 
-    backend "auto": onnxruntime on CPU where a matching export exists, else PyTorch; "onnx" insists (and says
-    why it cannot); "torch" always uses PyTorch.
+    backend "auto": onnxruntime on CPU where a matching export exists, else PyTorch (with a warning when an export
+    is there but cannot be used); "onnx" insists (and says why it cannot); "torch" always uses PyTorch. Raises
+    glasses.weights.ModelFileError, naming the file, for a model that cannot be loaded.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -92,7 +97,9 @@ def load_classifier(weights: Path, device: str = "cpu", backend: str = "auto"):
     path, why_not = onnx_export_of(weights)
     if path is None:
         if backend == "onnx":
-            raise ValueError(f"cannot use the onnx backend: {why_not}")
+            raise ModelFileError(weights, f"cannot use the onnx backend: {why_not}")
+        if Path(weights).with_suffix(".onnx").exists():
+            _log.warning("%s: %s; the classifier runs on PyTorch instead", weights, why_not)
         return TorchClassifier(model, device), config
     if device != "cpu":
         raise ValueError("the onnx backend runs on the CPU; use --backend torch for other devices")

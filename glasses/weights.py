@@ -36,18 +36,41 @@ def build_model(config: dict) -> nn.Module:
     raise ValueError(f"unknown architecture {architecture!r}; this version knows GlassesNet and LiteNet")
 
 
+class ModelFileError(ValueError):
+    """A model file that cannot be used; the message names the file and says why. A ValueError, so that callers
+    catching bad arguments (the CLI, app.py) report it as one."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
 def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
     """The network ready for inference (eval mode, BatchNorm folded), and its config (`input_size`, `crop_margin`,
-    `threshold`, `mirror_band`, what glasses.mirror needs, and the architecture's)."""
+    `threshold`, `mirror_band`, what glasses.mirror needs, and the architecture's).
+
+    Raises ModelFileError for a file that is missing or not a model this version can use."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"model file not found: {path}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if checkpoint.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: model file format {checkpoint.get('format_version')} is not "
-                         f"{FORMAT_VERSION}; it was written by another version of glasses")
-    config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
-    config.setdefault("mirror_band", EVERY_FACE if config.get("mirror_average") else NO_FACE)  # older files
-    model = build_model(config)
-    model.load_state_dict(checkpoint["state_dict"])
+        raise ModelFileError(path, "model file not found")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as err:
+        raise ModelFileError(path, f"cannot be read: {err.strerror or err}") from None
+    except Exception as err:  # noqa: BLE001 - unpickling a file someone named fails in any way at all
+        raise ModelFileError(path, f"not a glasses model file (torch cannot read it: {type(err).__name__})") from None
+    if not isinstance(checkpoint, dict) or "format_version" not in checkpoint:
+        raise ModelFileError(path, f"not a glasses model file (it holds a {type(checkpoint).__name__})")
+    if checkpoint["format_version"] != FORMAT_VERSION:
+        raise ModelFileError(path, f"model file format {checkpoint['format_version']} is not "
+                                   f"{FORMAT_VERSION}; it was written by another version of glasses")
+    try:
+        config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
+        config.setdefault("mirror_band", EVERY_FACE if config.get("mirror_average") else NO_FACE)  # older files
+        model = build_model(config)
+        model.load_state_dict(checkpoint["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        first_line = str(err).partition("\n")[0]
+        raise ModelFileError(path, f"not a glasses model file ({type(err).__name__}: {first_line})") from None
     return model.eval().fold_batchnorm(), config

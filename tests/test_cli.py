@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -15,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import DATA, REPO, needs_data
+from tests.test_images import finished_within
 from glasses.cli import main
 from glasses.inputs import expand_inputs
 
@@ -195,6 +197,7 @@ def test_help_via_python_dash_m():
     assert code == 0, err
     assert HEADER in "".join(out.split())   # argparse may wrap the column list
     assert "Exit status" in out
+    assert "2 usage error, or the results could not be written" in " ".join(out.split())
     for flag in ("--format", "--output", "--threshold", "--weights"):
         assert flag in out
 
@@ -225,3 +228,123 @@ def test_non_positive_numbers_are_usage_errors(flag, capsys):
         main(["predict", "x.jpg", flag, "-1"])
     assert caught.value.code == 2
     assert "must be a positive whole number" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- inputs, outputs and model files that go wrong
+
+def test_fifo_named_or_walked_never_blocks_the_run(tmp_path, tiny_png, random_weights, capsys):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    os.mkfifo(folder / "subject99.glasses")   # the walk would read its header to see whether it is an image
+    os.mkfifo(tmp_path / "named.jpg")
+    argv = ["predict", str(folder), str(tmp_path / "named.jpg"), str(tiny_png), "--weights", str(random_weights),
+            "--format", "csv", "--quiet"]
+    assert finished_within(60, lambda: main(argv)) == 1
+    assert [(row["path"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
+        (str(tmp_path / "named.jpg"), "error", "not a regular file"), (str(tiny_png), "no_face", "")]
+
+
+def test_unreadable_subfolder_is_an_error_row_and_exit_1(tmp_path, random_weights, capsys, monkeypatch):
+    for folder in ("locked", "open"):
+        (tmp_path / folder).mkdir()
+        Image.new("RGB", (10, 10)).save(tmp_path / folder / "tiny.png")
+    scandir = os.scandir
+
+    def scandir_refusing_locked(path="."):   # what the kernel answers a reader shut out by the folder's mode
+        if os.fspath(path) == str(tmp_path / "locked"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir_refusing_locked)
+    code = main(["predict", str(tmp_path), "--weights", str(random_weights), "--format", "csv", "--quiet"])
+    assert [(row["path"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
+        (str(tmp_path / "locked"), "error", "permission denied"), (str(tmp_path / "open" / "tiny.png"), "no_face", "")]
+    assert code == 1
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotdot", "walked"])
+def test_output_naming_an_input_is_refused_before_it_is_emptied(tmp_path, tiny_png, random_weights, capsys,
+                                                                 spelling):
+    before = tiny_png.read_bytes()
+    given, output = {"same": (tiny_png, tiny_png),
+                     "dotdot": (tiny_png, tmp_path / ".." / tmp_path.name / tiny_png.name),
+                     "walked": (tmp_path, tiny_png)}[spelling]
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", str(given), "--weights", str(random_weights), "--quiet", "--output", str(output)])
+    assert caught.value.code == 2
+    assert f"--output {output} is one of the inputs" in capsys.readouterr().err
+    assert tiny_png.read_bytes() == before
+
+
+def test_output_that_cannot_be_written_exits_2_naming_it(tiny_png, random_weights, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", str(tiny_png), "--weights", str(random_weights), "--format", "csv", "--quiet",
+              "--output", "/dev/full"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err == "python -m glasses predict: error: cannot write /dev/full: " \
+                                      "No space left on device\n"
+
+
+def first_path(fmt: str, text: str) -> str:
+    """The path of the first row in `text`, written in `fmt`."""
+    if fmt == "table":
+        return text.splitlines()[1].split("  ")[0]
+    if fmt == "csv":
+        return csv_rows(text)[0]["path"]
+    return (json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()])[0]["path"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "jsonl"])
+def test_file_names_that_are_not_utf8_are_written_in_every_format(tmp_path, random_weights, capsys, fmt):
+    image = tmp_path / os.fsdecode(b"bad\xff.png")    # Python hands such a name over surrogate-escaped
+    Image.new("RGB", (10, 10)).save(image)
+    argv = ["predict", str(image), "--weights", str(random_weights), "--format", fmt, "--quiet"]
+    assert main(argv) == 0
+    assert main([*argv, "--output", str(tmp_path / "out.txt")]) == 0
+    for written in (capsys.readouterr().out, (tmp_path / "out.txt").read_text(encoding="utf-8")):
+        assert first_path(fmt, written) == str(tmp_path / "bad\\xff.png")
+
+
+def bad_model_files(folder: Path) -> dict[str, Path]:
+    import torch
+
+    files = {name: folder / f"{name}.pt" for name in ("text", "jpeg", "tensor", "list", "no_config")}
+    files["text"].write_text("not a model\n")
+    good_image().save(files["jpeg"], "JPEG")
+    torch.save(torch.zeros(3), files["tensor"])
+    torch.save([1, 2, 3], files["list"])
+    torch.save({"format_version": 1}, files["no_config"])
+    return files
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("text", "not a glasses model file (torch cannot read it: UnpicklingError)"),
+    ("jpeg", "not a glasses model file (torch cannot read it: UnpicklingError)"),
+    ("tensor", "not a glasses model file (it holds a Tensor)"),
+    ("list", "not a glasses model file (it holds a list)"),
+    ("no_config", "not a glasses model file (KeyError: 'config')"),
+])
+def test_bad_weights_file_is_a_usage_error_naming_it(tmp_path, tiny_png, capsys, kind, reason):
+    weights = bad_model_files(tmp_path)[kind]
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", str(tiny_png), "--weights", str(weights)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.endswith(f"error: {weights}: {reason}\n")
+    assert "Traceback" not in err
+
+
+def test_broken_onnx_export_falls_back_to_torch_under_auto_only(tmp_path, tiny_png, random_weights, capsys, caplog):
+    weights = tmp_path / "glasses.pt"
+    weights.write_bytes(random_weights.read_bytes())
+    (tmp_path / "glasses.onnx").write_bytes(b"garbage!")
+    argv = ["predict", str(tiny_png), "--weights", str(weights), "--format", "csv", "--quiet"]
+    assert main(argv) == 0
+    assert caplog.messages == [f"{weights}: glasses.onnx is not a usable ONNX export (InvalidProtobuf); "
+                               "the classifier runs on PyTorch instead"]
+    assert csv_rows(capsys.readouterr().out)[0]["label"] == "no_face"
+    with pytest.raises(SystemExit) as caught:
+        main([*argv, "--backend", "onnx"])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.endswith(f"error: {weights}: cannot use the onnx backend: "
+                                            "glasses.onnx is not a usable ONNX export (InvalidProtobuf)\n")

@@ -1,6 +1,8 @@
 """FaceDetector and Predictor on synthetic images and, where ../shared/data is present, on real photos."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -17,6 +19,16 @@ ORIENTATION = 0x0112
 def test_images_below_16_px_have_no_faces(predictor, size):
     assert predictor.detector.detect(Image.new("RGB", size, (120, 90, 60))) == []
     assert predictor.predict(np.zeros((size[1], size[0], 3), np.uint8)) == []
+
+
+@pytest.mark.parametrize("size", [(2000, 16), (20, 5000), (5000, 30), (100000, 16), (16, 100000)])
+def test_strips_too_thin_once_scaled_have_no_faces_and_are_quick(predictor, size):
+    """Scaled to max_side (1280), their shorter side drops below 16 px: no face is left to find in either pass.
+    (MTCNN was handed an empty pyramid, or, for 100000x16, upscaled the strip 234 times: 46 s, 7 GB.)"""
+    image = Image.new("RGB", size, (120, 90, 60))
+    started = time.perf_counter()
+    assert predictor.detector.detect(image) == []
+    assert time.perf_counter() - started < 2
 
 
 def test_uniform_gray_has_no_faces(predictor):

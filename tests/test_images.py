@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
+import threading
 import zlib
 
 import numpy as np
@@ -45,6 +47,16 @@ def png_claiming_size(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def finished_within(seconds: float, work):
+    """work()'s result, failing the test (instead of hanging it) when it has not returned after `seconds`."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(work()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, f"still running after {seconds} s"
+    return result[0]
+
+
 def reason_of(source, **kwargs) -> str:
     with pytest.raises(ImageError) as caught:
         load_image(source, **kwargs)
@@ -78,6 +90,17 @@ def test_missing_file(tmp_path):
 
 def test_folder(tmp_path):
     assert "folder" in reason_of(tmp_path)
+
+
+def test_fifo_and_device_are_not_regular_files_and_never_block(tmp_path):
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)   # nobody writes to it: opening it to read would wait for ever
+    reasons = finished_within(10, lambda: [reason_of(fifo), reason_of("/dev/null")])
+    assert reasons == ["not a regular file", "not a regular file"]
+
+
+def test_file_name_too_long(tmp_path):
+    assert reason_of(tmp_path / ("x" * 300 + ".jpg")) == "file name too long"
 
 
 def test_error_carries_source_and_reason(tmp_path):
@@ -123,8 +146,17 @@ def test_decompression_bomb_is_refused_with_its_size(tmp_path, as_file):
     if as_file:
         source = tmp_path / "bomb.png"
         source.write_bytes(data)
-    assert reason_of(source).startswith("image too large: 30000x30000")
+    assert reason_of(source) == "image too large: 30000x30000 (limit 100 megapixels)"  # past Pillow's own limit too
     assert Image.MAX_IMAGE_PIXELS is not None  # the lock-protected lift of Pillow's limit was undone
+
+
+def test_max_pixels_above_pillows_bomb_limit_is_the_limit_that_applies():
+    """200 megapixels is past Pillow's own limit (about 179); with max_pixels above it, decoding starts (and this
+    4x4 PNG claiming 20000x10000 turns out truncated) instead of being refused as too large."""
+    assert 20000 * 10000 > 2 * Image.MAX_IMAGE_PIXELS
+    assert reason_of(png_claiming_size(20000, 10000), max_pixels=300_000_000) == "truncated PNG"
+    assert reason_of(png_claiming_size(20000, 10000), max_pixels=150_000_000) == \
+        "image too large: 20000x10000 (limit 150 megapixels)"
 
 
 def test_over_default_limit_but_under_pillows_bomb_limit():
@@ -169,6 +201,25 @@ def test_16bit_rgb_png():
     image = load_image(data)
     assert image.size == (width, height)
     assert np.abs(pixels(image) - (255, 128, 0)).max() <= 1
+
+
+def test_32bit_integer_tiff_with_8bit_values_is_not_darkened(tmp_path):
+    path = tmp_path / "int32.tif"
+    values = np.arange(200, dtype=np.int32).reshape(10, 20)
+    Image.fromarray(values).save(path)
+    assert Image.open(path).mode == "I"
+    assert (pixels(load_image(path)) == values[:, :, None]).all()
+
+
+@pytest.mark.parametrize("value, expected", [(32896, 128), (200, 1)], ids=["mid-grey", "dark"])
+def test_16bit_pgm_is_scaled_by_its_depth_not_its_values(tmp_path, value, expected):
+    """Pillow reads 16-bit PGM into the same 32-bit mode "I" as the TIFF above; a dark one must stay dark."""
+    path = tmp_path / "gray16.pgm"
+    Image.fromarray(np.full((4, 6), value, np.uint16)).save(path)
+    assert path.read_bytes().startswith(b"P5\n6 4\n65535\n")
+    assert Image.open(path).mode == "I"
+    assert (pixels(load_image(path)) == expected).all()
+    assert (pixels(load_image(Image.open(path))) == expected).all()
 
 
 def test_palette_png_transparency_becomes_white(tmp_path):
@@ -324,6 +375,31 @@ def test_rgba_array_composited_over_white():
 @pytest.mark.parametrize("shape", [(5, 7, 5), (5, 7, 2), (12,), (2, 5, 7, 3), (0, 7, 3), (5, 0)])
 def test_bad_array_shape(shape):
     assert "unsupported array shape" in reason_of(np.zeros(shape, np.uint8))
+
+
+@pytest.mark.parametrize("array", [np.array([[None, 1]]), np.array([["a", "b"]]), np.zeros((5, 7), bool)],
+                         ids=["object", "strings", "bool"])
+def test_array_of_other_than_numbers(array):
+    assert reason_of(array) == f"unsupported array dtype {array.dtype}; expected integers or floats"
+
+
+def test_array_over_max_pixels_is_refused_like_a_file():
+    assert reason_of(np.zeros((100, 200, 3), np.uint8), max_pixels=10_000) == \
+        "image too large: 200x100 (limit 0.01 megapixels)"
+
+
+@pytest.mark.parametrize("wrap", [bytearray, memoryview])
+def test_bytearray_and_memoryview_are_read_like_bytes(wrap):
+    image = load_image(wrap(encode(Image.new("RGB", (7, 5), (1, 2, 3)), "PNG")))
+    assert image.size == (7, 5)
+    assert (pixels(image) == (1, 2, 3)).all()
+    assert reason_of(wrap(b"")) == "empty file"
+
+
+@pytest.mark.parametrize("source", [io.BytesIO(b"GIF89a"), None, 42], ids=["BytesIO", "None", "int"])
+def test_unsupported_source_type_says_so(source):
+    with pytest.raises(TypeError, match=f"cannot read an image from a {type(source).__name__}"):
+        load_image(source)
 
 
 # ---------------------------------------------------------------- review fixes: same guarantees for every source type
