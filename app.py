@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         predictor = SharedPredictor.load(weights)
     except (OSError, ValueError, RuntimeError) as err:
-        parser.error(f"cannot load the model from {weights}: {err}")
+        parser.error(f"cannot load the model: {err}")   # the model file's errors name it
     desk = None
     if args.manifest:
         try:

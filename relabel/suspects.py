@@ -88,12 +88,11 @@ def rank_manifest(manifest: Manifest, weights: Path | None = None, predictor=Non
 def load_predictor(weights: Path):
     """A glasses.Predictor from `weights`; raises ModelError naming the file when it is missing or not a model."""
     from glasses.predictor import Predictor
-    if not weights.is_file():
-        raise ModelError(f"{weights}: model file not found")
+    from glasses.weights import ModelFileError
     try:
         return Predictor(weights)
-    except Exception as err:  # noqa: BLE001 - a file someone named: unpickling junk fails in any way at all
-        raise ModelError(f"{weights}: cannot be loaded as a model ({type(err).__name__}: {err})") from None
+    except ModelFileError as err:
+        raise ModelError(str(err)) from None
 
 
 def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:

@@ -181,7 +181,7 @@ def test_the_real_command_reports_without_a_traceback(files):
 
 
 @pytest.mark.parametrize("weights, reason", [("missing.pt", "model file not found"),
-                                             ("junk.pt", "cannot be loaded as a model (KeyError")])
+                                             ("junk.pt", "not a glasses model file (torch cannot read it")])
 def test_suspects_names_a_model_file_it_cannot_load(tmp_path, weights, reason):
     data = data_folder(tmp_path, 2)
     manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1]))   # no pred_prob: the model has to run

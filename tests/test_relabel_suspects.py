@@ -82,5 +82,5 @@ def test_a_model_file_that_is_missing_or_junk_is_named(tmp_path, data):
     with pytest.raises(ModelError, match=f"^{tmp_path / 'gone.pt'}: model file not found"):
         rank_manifest(manifest, weights=tmp_path / "gone.pt")
     (tmp_path / "junk.pt").write_bytes(b"junk\n")
-    with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.pt'}: cannot be loaded as a model"):
+    with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.pt'}: not a glasses model file"):
         rank_manifest(manifest, weights=tmp_path / "junk.pt")
