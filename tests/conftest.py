@@ -55,3 +55,21 @@ def app_server(review_set):
     manifest, data, db = review_set
     with running_app("--manifest", str(manifest), "--data", str(data), "--db", str(db)) as app:
         yield app
+
+
+@pytest.fixture
+def unlistable(monkeypatch):
+    """`unlistable(folder)`: os.scandir answers that folder as the kernel answers a reader its mode shuts out
+    (the tests may run as root, whom chmod does not stop), so os.walk's own error path runs."""
+    import errno
+    import os
+
+    scandir, refused = os.scandir, set()
+
+    def scandir_refusing(path="."):
+        if os.fspath(path) in refused:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir_refusing)
+    return lambda folder: refused.add(str(folder))

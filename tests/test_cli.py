@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import io
 import json
 import os
@@ -244,18 +243,11 @@ def test_fifo_named_or_walked_never_blocks_the_run(tmp_path, tiny_png, random_we
         (str(tmp_path / "named.jpg"), "error", "not a regular file"), (str(tiny_png), "no_face", "")]
 
 
-def test_unreadable_subfolder_is_an_error_row_and_exit_1(tmp_path, random_weights, capsys, monkeypatch):
+def test_unreadable_subfolder_is_an_error_row_and_exit_1(tmp_path, random_weights, capsys, unlistable):
     for folder in ("locked", "open"):
         (tmp_path / folder).mkdir()
         Image.new("RGB", (10, 10)).save(tmp_path / folder / "tiny.png")
-    scandir = os.scandir
-
-    def scandir_refusing_locked(path="."):   # what the kernel answers a reader shut out by the folder's mode
-        if os.fspath(path) == str(tmp_path / "locked"):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
-        return scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir_refusing_locked)
+    unlistable(tmp_path / "locked")
     code = main(["predict", str(tmp_path), "--weights", str(random_weights), "--format", "csv", "--quiet"])
     assert [(row["path"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
         (str(tmp_path / "locked"), "error", "permission denied"), (str(tmp_path / "open" / "tiny.png"), "no_face", "")]

@@ -1,7 +1,6 @@
 """glasses.inputs.expand_inputs: which entries of a folder are taken, and what a folder that cannot be read gives."""
 from __future__ import annotations
 
-import errno
 import os
 
 from PIL import Image
@@ -29,20 +28,12 @@ def test_an_image_past_pillows_bomb_limit_is_taken_whatever_its_name(tmp_path):
     assert expand_inputs([str(tmp_path)]) == [str(path)]   # then reported "image too large", not passed over
 
 
-def test_a_folder_that_cannot_be_listed_comes_back_as_an_error_in_its_place(tmp_path, monkeypatch):
-    """os.walk's own error path, as when the folder's permissions shut the reader out (root ignores chmod)."""
+def test_a_folder_that_cannot_be_listed_comes_back_as_an_error_in_its_place(tmp_path, unlistable):
     for folder in ("a", "b_locked", "c"):
         (tmp_path / folder).mkdir()
         Image.new("RGB", (8, 8)).save(tmp_path / folder / "x.png")
     locked = str(tmp_path / "b_locked")
-    scandir = os.scandir
-
-    def scandir_refusing_locked(path="."):
-        if os.fspath(path) == locked:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), locked)
-        return scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir_refusing_locked)
+    unlistable(locked)
     found = expand_inputs([str(tmp_path)])
     assert found[0] == str(tmp_path / "a" / "x.png")
     assert isinstance(found[1], ImageError) and (found[1].source, found[1].reason) == (locked, "permission denied")
