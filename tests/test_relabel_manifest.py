@@ -119,12 +119,11 @@ def test_a_header_naming_a_column_twice_is_refused(tmp_path, data):
 
 
 def test_excels_byte_order_mark_is_read_past(tmp_path, data):
-    """Excel's "CSV UTF-8" starts the file with a BOM; relabel and training both read the file as it is."""
-    from training.sources import read_manifest
+    """Excel's "CSV UTF-8" starts the file with a BOM; relabel and training (which reads through
+    load_manifest) read the file as it is."""
     path = tmp_path / "m.csv"
     path.write_bytes(write_csv(tmp_path / "plain.csv", manifest_rows([0, 1])).read_text().encode("utf-8-sig"))
     assert load_manifest(path, data).labels == [0, 1]
-    assert [row["label"] for row in read_manifest(path)] == [0, 1]
 
 
 def test_a_missing_data_folder_is_named(tmp_path):

@@ -51,6 +51,16 @@ def test_a_given_manifest_is_trained_whole_and_sources_filter_only_when_named(tm
     assert rows(["team_photos"]) == ["team_photos", "team_photos"]
     with pytest.raises(SystemExit, match=f"--sources yalefaces: no row of {manifest} has that source"):
         rows(["yalefaces", "olivetti"])
+
+
+def test_a_manifest_with_bad_rows_is_refused_whole_naming_them(tmp_path):
+    from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+    data = data_folder(tmp_path, 2)
+    manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1]))
+    manifest.write_text(manifest.read_text().replace(",1,", ",x,").replace("img00", "gone"))
+    with pytest.raises(SystemExit, match=f"(?s)cannot train on {manifest}: .*line 2: imgs/gone.png: file not found.*"
+                                         f"line 3: imgs/img01.png: label 'x'"):
+        prepare(data, manifest, None, None, 32, 1, tmp_path / "cache")
     with pytest.raises(SystemExit, match="--sources team_photos: no importer of that name"):
         prepare(data, None, ["team_photos"], None, 32, 1, tmp_path / "cache")
 
@@ -153,12 +163,12 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
 @needs_data
 @pytest.mark.parametrize("architecture", [["--architecture", "GlassesNet"], ["--architecture", "LiteNet", "--depth", "3"]])
 def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path, architecture):
+    from relabel.manifest import load_manifest
     from training import oof
-    from training.sources import read_manifest
 
     out = tmp_path / "oof.csv"
     assert oof.main(tiny + architecture + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0
-    rows = read_manifest(out)
+    rows = load_manifest(out, DATA).rows
     assert {r["source"] for r in rows} == {"olivetti", "cmu_faces"}
     with_pred = [r for r in rows if r["pred_prob"] != ""]
     assert all(0.0 <= float(r["pred_prob"]) <= 1.0 for r in with_pred)

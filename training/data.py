@@ -18,7 +18,7 @@ from torchvision.transforms import v2
 
 from glasses.crop import DEFAULT_MARGIN
 from training import crops as crop_cache
-from training.sources import IMPORTERS, build_manifest, read_manifest
+from training.sources import IMPORTERS, build_manifest
 
 
 def augmentations() -> v2.Compose:
@@ -113,7 +113,7 @@ def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit:
     """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops.
     `sources` keeps only the rows of those sources; None keeps every row of a given manifest (a team's own
     photos too) and builds one from every importer."""
-    rows = read_manifest(manifest) if manifest else build_manifest(data, _importers(sources))
+    rows = _given_manifest(manifest, data) if manifest else build_manifest(data, _importers(sources))
     if manifest and sources:
         absent = sorted(set(sources) - {row["source"] for row in rows})
         if absent:
@@ -122,6 +122,17 @@ def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit:
     rows = select(rows, limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
     return Prepared(rows, crops, size)
+
+
+def _given_manifest(path: Path, data: Path) -> list[dict]:
+    """The rows of a manifest someone wrote (the relabel export, a team's own), checked as the relabel workflow
+    checks it: every bad row (a path out of the data folder or missing, a label not 0/1, an unknown split, the
+    same image twice) named by line, and nothing trained, rather than a traceback halfway."""
+    from relabel.manifest import ManifestError, load_manifest   # relabel's reader is the manifest format's
+    try:
+        return load_manifest(path, data).rows
+    except ManifestError as err:
+        sys.exit(f"cannot train on {err}")
 
 
 def _importers(sources: list[str] | None) -> list[str]:

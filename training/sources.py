@@ -86,15 +86,3 @@ def write_manifest(rows: list[dict], out: Path) -> None:
         writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, *extra])
         writer.writeheader()
         writer.writerows(rows)
-
-
-def read_manifest(path: Path) -> list[dict]:
-    """The rows of a manifest CSV, in UTF-8 whatever the locale, past a byte order mark (Excel's "CSV UTF-8")."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    missing = set(MANIFEST_COLUMNS) - set(rows[0] if rows else MANIFEST_COLUMNS)
-    if missing:
-        raise ValueError(f"{path}: manifest lacks columns {sorted(missing)}")
-    for row in rows:
-        row["label"] = int(row["label"])
-    return rows
