@@ -40,7 +40,6 @@ CREATE INDEX decisions_by_path ON decisions(path, reviewer);
 """
 
 _COLUMNS = "id, path, reviewer, decided_at, kind, old_label, new_label, origin"  # Decision's fields
-_TABLE_COLUMNS = ["id", "path", "reviewer", "decided_at", "kind", "old_label", "new_label", "undoes", "origin"]
 
 # Each reviewer's latest decision per image that no undo took back. A skip counts only where that reviewer
 # has made no real decision on the image: passing an image by later does not withdraw a decision.
@@ -125,7 +124,7 @@ class ReviewStore:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version == 0 or _table_columns(db) != _TABLE_COLUMNS:  # another app's, whatever its version
+            elif version == 0 or _table_columns(db) != _schema_columns():  # another app's, whatever its version
                 raise StoreError(f"{self.path} is an SQLite database, but not a relabel review database; "
                                  f"it was not changed")
             db.execute("COMMIT")
@@ -210,6 +209,14 @@ class ReviewStore:
 def _table_columns(db: sqlite3.Connection) -> list[str]:
     """The decisions table's columns, in order; [] when there is no such table."""
     return [row[1] for row in db.execute("PRAGMA table_info(decisions)")]
+
+
+def _schema_columns() -> list[str]:
+    """The decisions table's columns as _SCHEMA creates them, read from a database in memory: no second list
+    to keep in step with the schema."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(_SCHEMA)
+        return _table_columns(db)
 
 
 def _check(decision: NewDecision) -> None:

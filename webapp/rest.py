@@ -92,4 +92,6 @@ def _error(status: int, message: str) -> JSONResponse:
 def _refuse_unread(message: str) -> JSONResponse:
     """413 before the body is read to its end; the connection closes, else the server would go on receiving
     the rest only to drop it."""
-    return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
+    response = _error(413, message)
+    response.headers["Connection"] = "close"
+    return response
