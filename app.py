@@ -9,7 +9,7 @@ import argparse
 import os
 from pathlib import Path
 
-from relabel.manifest import DEFAULT_DATA
+from training.manifest import DEFAULT_DATA
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from glasses.weights import DEFAULT_WEIGHTS
-    from relabel.manifest import ManifestError
     from relabel.store import StoreError
+    from training.manifest import ManifestError
     from webapp.context import AppContext
     from webapp.review_desk import ReviewDesk
     from webapp.server import create_app

@@ -35,13 +35,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from glasses.crop import DEFAULT_MARGIN  # noqa: E402
 from relabel.export import corrected_manifest, write_corrected  # noqa: E402
-from relabel.manifest import load_manifest  # noqa: E402
 from relabel.session import ReviewSession  # noqa: E402
 from relabel.store import FLIP, KEEP, ReviewStore  # noqa: E402
 from relabel.suspects import ADJUST_FOR_IMBALANCE, METHOD, label_quality, rank_manifest  # noqa: E402
 from training import crops as crop_cache  # noqa: E402
 from training import oof, train  # noqa: E402
-from training.sources import build_manifest, write_manifest  # noqa: E402
+from training.manifest import load_manifest, write_manifest  # noqa: E402
+from training.sources import build_manifest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLEAN_SOURCES = ("olivetti", "cmu_faces", "yalefaces")

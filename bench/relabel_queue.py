@@ -18,11 +18,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from relabel.manifest import load_manifest  # noqa: E402
 from relabel.session import ReviewSession  # noqa: E402
 from relabel.store import FLIP, KEEP, NewDecision, ReviewStore  # noqa: E402
 from relabel.suspects import rank_manifest  # noqa: E402
-from training.sources import write_manifest  # noqa: E402
+from training.manifest import load_manifest, write_manifest  # noqa: E402
 
 
 def timed_ms(fn) -> float:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from relabel.export import ExportError, corrected_manifest, held_out_path, write_corrected
 from relabel.imports import DecisionsError, import_decisions
-from relabel.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from relabel.store import ReviewStore, StoreError
 from relabel.suspects import ModelError, rank_manifest
+from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
 
 EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
 SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")

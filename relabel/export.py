@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relabel import outcome
-from relabel.manifest import Manifest
 from relabel.store import Decision
+from training.manifest import Manifest
 
 LEFT_OUT = {outcome.NO_FACE: "no face / not a person: dropped",
             outcome.UNSURE: "a reviewer is unsure: held out of training",

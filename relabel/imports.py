@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from relabel.csv_input import TOO_MANY_VALUES, read_rows, refuse
-from relabel.manifest import Manifest
 from relabel.outcome import verdict
-from relabel.store import (FLIP, KEEP, NO_FACE, UNSURE, NewDecision, ReviewStore, reviewer_name,
-                           reviewer_problem)
+from relabel.store import FLIP, KEEP, NO_FACE, UNSURE, NewDecision, ReviewStore, reviewer_name, reviewer_problem
+from training.csv_input import TOO_MANY_VALUES, read_rows, refuse
+from training.manifest import Manifest
 
 COLUMNS = ("path", "label", "reviewer")
 GIVEN = {"0": 0, "1": 1, NO_FACE: NO_FACE, UNSURE: UNSURE}

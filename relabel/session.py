@@ -13,9 +13,9 @@ from pathlib import Path
 
 from relabel import outcome
 from relabel.faces import FaceBoxes
-from relabel.manifest import Manifest
 from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
 from relabel.suspects import Box, Ranking, Suspect
+from training.manifest import Manifest
 
 
 @dataclass(frozen=True)

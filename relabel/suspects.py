@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from relabel.manifest import Manifest
+from training.manifest import Manifest
 
 # Chosen on bench/relabel.py's flipped-label recall (README, "Relabel"), which prints the alternatives: with
 # balanced classes they tie; with CelebA's 8% glasses, cleanlab's class adjustment found fewer flips.

@@ -8,11 +8,11 @@ from PIL import Image
 
 from relabel import outcome
 from relabel.faces import FaceBoxes
-from relabel.manifest import load_manifest
 from relabel.session import Filters, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, ReviewStore
 from relabel.suspects import Ranking, Suspect
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+from training.manifest import load_manifest
 
 LABELS = [0, 1, 0, 1, 0, 1]
 PRED_PROB = [0.9, 0.1, 0.7, 0.3, 0.2, 0.95]

@@ -5,9 +5,9 @@ import pytest
 
 from glasses.images import ImageError
 from glasses.predictor import FaceResult
-from relabel.manifest import load_manifest
 from relabel.suspects import ModelError, rank_manifest
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
+from training.manifest import load_manifest
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ import torch
 
 from glasses import Predictor
 from glasses.lite_model import LiteNet
-from glasses.model import GlassesNet
 from glasses.mirror import EVERY_FACE
+from glasses.model import GlassesNet
 from glasses.weights import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
-from training.train import WIDTHS
 from training.crops import Crops
 from training.data import Prepared, prepare
 from training.sources import build_manifest, split_for
+from training.train import WIDTHS
 
 
 def test_splits_are_stable_and_never_divide_a_person():
@@ -163,8 +163,8 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
 @needs_data
 @pytest.mark.parametrize("architecture", [["--architecture", "GlassesNet"], ["--architecture", "LiteNet", "--depth", "3"]])
 def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path, architecture):
-    from relabel.manifest import load_manifest
     from training import oof
+    from training.manifest import load_manifest
 
     out = tmp_path / "oof.csv"
     assert oof.main(tiny + architecture + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0

@@ -5,9 +5,9 @@ through `prepare`, so they all see the same rows, crops and splits.
 """
 from __future__ import annotations
 
-from collections import Counter
 import argparse
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from torchvision.transforms import v2
 
 from glasses.crop import DEFAULT_MARGIN
 from training import crops as crop_cache
+from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from training.sources import IMPORTERS, build_manifest
 
 
@@ -128,7 +129,6 @@ def _given_manifest(path: Path, data: Path) -> list[dict]:
     """The rows of a manifest someone wrote (the relabel export, a team's own), checked as the relabel workflow
     checks it: every bad row (a path out of the data folder or missing, a label not 0/1, an unknown split, the
     same image twice) named by line, and nothing trained, rather than a traceback halfway."""
-    from relabel.manifest import ManifestError, load_manifest   # relabel's reader is the manifest format's
     try:
         return load_manifest(path, data).rows
     except ManifestError as err:
@@ -146,7 +146,7 @@ def _importers(sources: list[str] | None) -> list[str]:
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that choose the rows, their crops and the device: the same for every training entry point."""
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="folder the paths are under")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the paths are under")
     parser.add_argument("--manifest", type=Path, help="manifest CSV (default: built from --data by the importers)")
     parser.add_argument("--sources", nargs="+", metavar="SOURCE",
                         help="use only the rows of these sources (default: every row of --manifest; without one, "

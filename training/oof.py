@@ -22,8 +22,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
+from training.manifest import write_manifest
 from training.metrics import summarize
-from training.sources import write_manifest
 from training.train import add_student_arguments, build_student
 
 

@@ -9,7 +9,6 @@ import csv
 import hashlib
 from pathlib import Path
 
-MANIFEST_COLUMNS = ("path", "label", "source", "group", "split")
 TEST_FRACTION = 0.1
 VAL_FRACTION = 0.1
 
@@ -77,12 +76,3 @@ IMPORTERS = {"celeba_hq": celeba_hq, "olivetti": olivetti, "cmu_faces": cmu_face
 
 def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
     return [row for name in sources for row in IMPORTERS[name](root)]
-
-
-def write_manifest(rows: list[dict], out: Path) -> None:
-    """The manifest columns first, then any extra ones the rows carry (e.g. `pred_prob`), in first-seen order."""
-    extra = [key for key in dict.fromkeys(k for row in rows for k in row) if key not in MANIFEST_COLUMNS]
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, *extra])
-        writer.writeheader()
-        writer.writerows(rows)

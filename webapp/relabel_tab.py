@@ -12,9 +12,9 @@ from PIL import Image
 from glasses.images import ImageError, load_image
 from glasses.overlay import draw_captioned_box
 from relabel import outcome
-from relabel.manifest import ManifestError
 from relabel.session import Filters, Item, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, StoreError
+from training.manifest import ManifestError
 from webapp.context import AppContext
 
 # decision -> (button text, key); the keys are wired up by HOTKEYS_JS, which the server adds to the page.

@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 
 from relabel.faces import FaceBoxes
-from relabel.manifest import Manifest, load_manifest
 from relabel.session import Filters, ReviewSession
 from relabel.store import ReviewStore
 from relabel.suspects import Ranking, rank_manifest
+from training.manifest import Manifest, load_manifest
 from webapp.shared_predictor import SharedPredictor
 
 

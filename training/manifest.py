@@ -1,4 +1,6 @@
-"""Load a training manifest for review, refusing it with every reason at once when a row is unsafe or ambiguous.
+"""The manifest format that training reads and the relabel workflow reads and writes: `path,label,source,group,
+split[,pred_prob]`. A manifest someone supplies is refused with every reason at once when a row is unsafe or
+ambiguous.
 
 Paths are relative to the data folder (`--data`, default ../shared/data), exactly as training reads them, so
 one manifest serves training and review; the folder the CSV itself sits in plays no part. A path that leads
@@ -8,13 +10,14 @@ but what the reviewers decided.
 """
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from relabel.csv_input import TOO_MANY_VALUES, read_rows, refuse
-from training.sources import MANIFEST_COLUMNS
+from training.csv_input import TOO_MANY_VALUES, read_rows, refuse
 
+MANIFEST_COLUMNS = ("path", "label", "source", "group", "split")
 DEFAULT_DATA = Path("../shared/data")
 LABELS = {"0": 0, "1": 1}
 SPLITS = {"train", "val", "test"}
@@ -106,3 +109,12 @@ def _probability(text: str | None) -> float | None:
     except ValueError:
         return None
     return value if 0.0 <= value <= 1.0 else None
+
+
+def write_manifest(rows: list[dict], out: Path) -> None:
+    """The manifest columns first, then any extra ones the rows carry (e.g. `pred_prob`), in first-seen order."""
+    extra = [key for key in dict.fromkeys(k for row in rows for k in row) if key not in MANIFEST_COLUMNS]
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=[*MANIFEST_COLUMNS, *extra])
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,4 +1,4 @@
-"""relabel.manifest: a manifest loads as training wrote it, and every unsafe or ambiguous row is refused at once."""
+"""training.manifest: a manifest loads as training wrote it, and every unsafe or ambiguous row is refused at once."""
 from __future__ import annotations
 
 import math
@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from relabel.csv_input import MAX_LISTED
-from relabel.manifest import ManifestError, load_manifest
 from tests.conftest import DATA, needs_data
 from tests.relabel_fixtures import COLUMNS, data_folder, manifest_rows, write_csv
+from training.csv_input import MAX_LISTED
+from training.manifest import ManifestError, load_manifest, write_manifest
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_relative_data_folder_is_resolved_from_the_working_directory(tmp_path, d
 
 @needs_data
 def test_the_importers_manifest_of_the_real_data_loads(tmp_path):
-    from training.sources import build_manifest, write_manifest
+    from training.sources import build_manifest
     rows = build_manifest(DATA, ("olivetti", "yalefaces"))
     write_manifest(rows, tmp_path / "real.csv")
     manifest = load_manifest(tmp_path / "real.csv", DATA)
