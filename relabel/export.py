@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,35 +64,41 @@ def write_corrected(corrected: Corrected, out: Path) -> Path:
     interrupted or failed export leaves the old pair as it was, never a manifest for training to read that
     is half-written or disagrees with its list. Raises ExportError naming the file that failed."""
     held_out = held_out_path(out)
-    new_out, new_held_out = _beside(out, "partial"), _beside(held_out, "partial")
-    old_held_out = _beside(held_out, "previous")
+    temporaries: list[Path] = []
     try:
         with _naming(out):
+            new_out = _beside(out, "partial", temporaries)
             _write_csv(new_out, corrected.rows, corrected.columns)
         with _naming(held_out):
+            new_held_out = _beside(held_out, "partial", temporaries)
             _write_csv(new_held_out, corrected.held_out, [*corrected.columns, "reason", "decisions"])
-            had_list = held_out.is_file()
-            if had_list:
+            old_held_out = _beside(held_out, "previous", temporaries) if held_out.is_file() else None
+            if old_held_out:
                 shutil.copy2(held_out, old_held_out)
             os.replace(new_held_out, held_out)
         try:
             with _naming(out):
                 os.replace(new_out, out)
         except ExportError:  # the list is put back as it was: the two files change together or not at all
-            if had_list:
+            if old_held_out:
                 os.replace(old_held_out, held_out)
             else:
                 held_out.unlink()
             raise
     finally:
-        for temporary in (new_out, new_held_out, old_held_out):
+        for temporary in temporaries:
             temporary.unlink(missing_ok=True)
     return held_out
 
 
-def _beside(path: Path, what: str) -> Path:
-    """A hidden file in `path`'s folder, from which os.replace moves it into place at once."""
-    return path.with_name(f".{path.name}.{what}")
+def _beside(path: Path, what: str, temporaries: list[Path]) -> Path:
+    """A new hidden file in `path`'s folder (added to `temporaries`, for removal), from which os.replace moves
+    it into place at once. Its name is unique, so two exports at once never write into or delete each other's
+    files."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{what}", dir=path.parent)
+    os.close(handle)
+    temporaries.append(Path(name))
+    return temporaries[-1]
 
 
 @contextmanager

@@ -115,3 +115,27 @@ def test_when_the_manifest_cannot_be_replaced_the_list_is_put_back(tmp_path, cor
     else:
         assert not held_out_path(out).exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_two_exports_at_once_to_the_same_file_both_finish_whole(tmp_path, manifest, corrected, monkeypatch):
+    """A second export that starts while the first is writing (two people, one output) must not write into or
+    delete the first's unfinished files: both succeed, and the pair left is one export's, whole."""
+    import relabel.export as export
+    write_csv_once, out, plain = export._write_csv, tmp_path / "c.csv", corrected_manifest(manifest, {})
+
+    def second_export_meanwhile(path, rows, columns):
+        write_csv_once(path, rows, columns)
+        monkeypatch.setattr(export, "_write_csv", write_csv_once)
+        write_corrected(plain, out)
+    monkeypatch.setattr(export, "_write_csv", second_export_meanwhile)
+    write_corrected(corrected, out)
+    assert [(row["path"], row["label"]) for row in read_csv(out)] == \
+        [(row["path"], str(row["label"])) for row in corrected.rows]
+    assert len(read_csv(held_out_path(out))) == len(corrected.held_out)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_an_output_folder_that_does_not_exist_is_named(tmp_path, corrected):
+    out = tmp_path / "no such folder" / "c.csv"
+    with pytest.raises(ExportError, match=f"^{out}: cannot be written"):
+        write_corrected(corrected, out)
