@@ -96,6 +96,15 @@ def test_missing_field_is_400_saying_how_to_send(app_server):
     assert status == 400 and "form field 'image'" in body["error"] and "curl -F image=@" in body["error"]
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_the_wrong_method_is_405_saying_how_to_call(app_server, method):
+    request = urllib.request.Request(f"{app_server.url}/api/classify", method=method)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=30)
+    assert answer.value.code == 405 and answer.value.headers["Allow"] == "POST"
+    assert "curl -F image=@photo.jpg" in json.load(answer.value)["error"]
+
+
 def test_too_large_upload_is_413(app_server):
     status, body = classify(app_server, "big.jpg", b"\xff\xd8" + bytes(MAX_UPLOAD_BYTES))
     assert status == 413 and "too large" in body["error"] and "limit 50 MB" in body["error"]

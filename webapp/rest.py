@@ -64,6 +64,14 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
             return _error(500, f"{name}: unexpected error: {type(err).__name__}: {err}")
         return JSONResponse(result.to_dict())
 
+    @router.api_route("/classify", methods=["GET", "PUT", "PATCH", "DELETE"])
+    def classify_usage() -> JSONResponse:
+        """Someone who opens the route in a browser, or a script with the wrong method, learns how to call it;
+        without this, Gradio's catch-all mount at / would answer a bare 404."""
+        response = _error(405, f"/api/classify takes POST; {USAGE}")
+        response.headers["Allow"] = "POST"
+        return response
+
     return router
 
 
