@@ -5,6 +5,7 @@ Used by the REST and browser tests (one server per test session) and by bench/ap
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 # Far above the ~20 s it takes on a busy 2-core machine: a limit for a hung start, not a speed check.
@@ -24,7 +25,8 @@ STARTUP_TIMEOUT = 180
 @dataclass(frozen=True)
 class RunningApp:
     url: str
-    startup_seconds: float   # from starting the process to the first 200 of /api/health
+    startup_seconds: float         # from starting the process to the first 200 of /api/health
+    server_log: Callable[[], str]  # what the app has printed so far (stdout and stderr)
 
 
 def free_port() -> int:
@@ -44,7 +46,7 @@ def running_app(*args: str) -> Iterator[RunningApp]:
                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_for_health(url, process, log, started + STARTUP_TIMEOUT)
-            yield RunningApp(url, time.perf_counter() - started)
+            yield RunningApp(url, time.perf_counter() - started, lambda: _read_all(log))
         finally:
             process.terminate()
             try:
@@ -66,6 +68,11 @@ def _wait_for_health(url: str, process: subprocess.Popen, log, deadline: float) 
             pass
         time.sleep(0.1)
     raise RuntimeError(f"app.py did not answer {url}/api/health in time:\n{_tail(log)}")
+
+
+def _read_all(log) -> str:
+    """The log so far, read without moving the file offset the running app writes at."""
+    return os.pread(log.fileno(), os.fstat(log.fileno()).st_size, 0).decode(errors="replace")
 
 
 def _tail(log, chars: int = 3000) -> str:

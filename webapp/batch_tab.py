@@ -33,7 +33,7 @@ def build_batch_tab(context: AppContext) -> None:
 
 def classify_batch(predictor: SharedPredictor, paths: list[str], progress) -> tuple[list[list], str | None, str]:
     if not paths:
-        raise gr.Error("Drop some photos (or a zip of photos) first")
+        raise gr.Error("Drop some photos (or a zip of photos) first", print_exception=False)
     rows: list[dict] = []
     for item in progress.tqdm(batch_items(paths), desc="Classifying", unit="files"):
         try:

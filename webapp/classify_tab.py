@@ -56,7 +56,7 @@ def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
     try:
         result = predictor.classify(path, name)
     except ImageError as err:
-        raise gr.Error(str(err)) from None
+        raise gr.Error(str(err), print_exception=False) from None
     return *_show(name, result, threshold), (path, name, result.faces)
 
 
@@ -64,7 +64,7 @@ def _checked_threshold(value) -> float:
     """The slider's value as a client sent it: with preprocess=False, Gradio's own range check does not run."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
-    raise gr.Error(f"the threshold must be a number from 0 to 1, got {value!r}")
+    raise gr.Error(f"the threshold must be a number from 0 to 1, got {value!r}", print_exception=False)
 
 
 def rethreshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
@@ -74,7 +74,8 @@ def rethreshold(found: tuple[str, str, list[FaceResult]] | None, threshold: floa
     try:
         image = load_image(path)
     except ImageError:
-        raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again") from None
+        raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again",
+                       print_exception=False) from None
     return _show(name, Classified(image, faces), threshold)
 
 

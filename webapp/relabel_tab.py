@@ -84,8 +84,10 @@ def build_relabel_tab(context: AppContext) -> None:
     def on_start(name: str, *chosen, progress_bar=gr.Progress(track_tqdm=True)):
         try:
             started = desk.session(name, _filters(*chosen))
-        except (ValueError, ManifestError, StoreError) as err:
+        except (ManifestError, StoreError) as err:   # the operator's files: the server log shows it too
             raise gr.Error(str(err)) from None
+        except ValueError as err:                     # the reviewer's name or filters: theirs to fix
+            raise gr.Error(str(err), print_exception=False) from None
         return *_view(started), f"Most suspect first, by cleanlab's label quality from the {started.probabilities}."
 
     start.click(on_start, [reviewer, *filters], view + [ranked_by], api_name="review_start")
@@ -108,7 +110,7 @@ def decide(session: ReviewSession | None, on_screen: str, kind: str):
     else:
         try:
             session.decide(kind)
-        except StoreError as err:
+        except StoreError as err:   # the operator's database: the server log shows it too
             raise gr.Error(str(err)) from None
     return _view(session)
 
@@ -125,13 +127,13 @@ def refilter(session: ReviewSession | None, *chosen):
     try:
         session.set_filters(_filters(*chosen))
     except ValueError as err:
-        raise gr.Error(str(err)) from None
+        raise gr.Error(str(err), print_exception=False) from None
     return _view(session)
 
 
 def _require(session: ReviewSession | None) -> None:
     if session is None:
-        raise gr.Error(NOT_STARTED)
+        raise gr.Error(NOT_STARTED, print_exception=False)
 
 
 def _filters(sources: list[str], labels: list[int], statuses: list[str]) -> Filters:
