@@ -11,12 +11,14 @@ import os
 import sys
 
 import torch
+from PIL import Image
 from tqdm import tqdm
 
-from glasses.images import DEFAULT_MAX_PIXELS, ImageError
+from glasses.images import DEFAULT_MAX_PIXELS, ImageError, load_image
 from glasses.inputs import expand_inputs
-from glasses.predictor import Predictor
-from glasses.report import ERROR, FORMATS, RowWriter, error_row, face_rows
+from glasses.overlay_files import OverlayFolder
+from glasses.predictor import FaceResult, Predictor
+from glasses.report import FORMATS, RowWriter, error_row, face_rows
 from glasses.runtime import BACKENDS
 from glasses.weights import DEFAULT_WEIGHTS
 
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="image files or folders (walked recursively; files that are not images are skipped)")
     predict.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     predict.add_argument("--output", "-o", metavar="FILE", help="write results to FILE instead of stdout")
+    predict.add_argument("--overlay", metavar="DIR",
+                         help="also save each photo with its boxes, labels and confidences drawn, under DIR (made "
+                              "if absent), mirroring the inputs' folders; JPEGs stay JPEG, other images become "
+                              "PNG. DIR must lie outside the inputs")
     predict.add_argument("--threshold", type=_probability, default=None,
                          help="glasses_prob at or above which a face is labelled glasses "
                               "(default: the model's, chosen on validation data; see weights/model_card.md)")
@@ -88,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.output and any(_same_file(args.output, item) for item in inputs if isinstance(item, str)):
         parser.error(f"--output {args.output} is one of the inputs; writing to it would destroy it before it is read")
     try:
+        overlays = OverlayFolder.plan(args.overlay, args.paths, inputs) if args.overlay else None
+    except ValueError as err:
+        parser.error(str(err))
+    try:
         predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
                               min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels,
                               backend=args.backend)
@@ -97,11 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
         with out as stream:
-            return _predict_all(predictor, inputs, RowWriter(args.format, stream), args.quiet)
+            return _predict_all(predictor, inputs, RowWriter(args.format, stream), args.quiet, overlays)
     except BrokenPipeError:
         raise  # output piped into `head` and the like: glasses.__main__ ends quietly
     except OSError as err:  # a full disk, a vanished network share: the results are not all written
-        parser.exit(EXIT_USAGE, f"{parser.prog}: error: cannot write {output}: {err.strerror or err}\n")
+        written = err.filename or output   # an overlay's error names its file
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: cannot write {written}: {err.strerror or err}\n")
 
 
 def _same_file(output: str, path: str) -> bool:
@@ -112,23 +123,33 @@ def _same_file(output: str, path: str) -> bool:
         return os.path.realpath(output) == os.path.realpath(path)
 
 
-def _predict_all(predictor, inputs: list[str | ImageError], writer: RowWriter, quiet: bool) -> int:
+def _predict_all(predictor: Predictor, inputs: list[str | ImageError], writer: RowWriter, quiet: bool,
+                 overlays: OverlayFolder | None) -> int:
     unreadable = 0
     for item in tqdm(inputs, desc="images", unit="img", file=sys.stderr, disable=quiet or len(inputs) < 2 or None):
-        rows = _rows_for(predictor, item)
-        unreadable += rows[0]["label"] == ERROR
-        writer.write(rows)
+        try:
+            image, faces = _predict_one(predictor, item, load_first=overlays is not None)
+        except ImageError as err:
+            unreadable += 1
+            writer.write([error_row(err.source, err.reason)])
+            continue
+        writer.write(face_rows(item, faces))
+        if overlays:
+            overlays.save(item, image, faces)
     writer.close()
     return EXIT_SOME_UNREADABLE if unreadable else EXIT_OK
 
 
-def _rows_for(predictor, item: str | ImageError) -> list[dict]:
-    """One row per face, or one error row; a folder the walk could not list comes as its ImageError."""
+def _predict_one(predictor: Predictor, item: str | ImageError,
+                 load_first: bool) -> tuple[Image.Image | None, list[FaceResult]]:
+    """The faces in one input, and the photo itself when `load_first` (to draw on). Every failure, a folder the
+    walk could not list included, is an ImageError naming the input: one bad file never stops the batch."""
     if isinstance(item, ImageError):
-        return [error_row(item.source, item.reason)]
+        raise item
     try:
-        return face_rows(item, predictor.predict(item))
+        image = load_image(item, predictor.max_pixels) if load_first else None
+        return image, predictor.predict(item if image is None else image)
     except ImageError as err:
-        return [error_row(item, err.reason)]
+        raise ImageError(item, err.reason) from None
     except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-        return [error_row(item, f"unexpected error: {type(err).__name__}: {err}")]
+        raise ImageError(item, f"unexpected error: {type(err).__name__}: {err}") from None

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from glasses.predictor import GLASSES, FaceResult
+from glasses.predictor import GLASSES, NO_GLASSES, FaceResult
 
-_COLOURS = {GLASSES: (0, 200, 120), "no_glasses": (255, 170, 0)}
+LABEL_COLOURS = {GLASSES: (0, 200, 120), NO_GLASSES: (255, 170, 0)}
 
 
 def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
@@ -14,7 +14,7 @@ def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
     for face in faces:
         confidence = face.glasses_prob if face.label == GLASSES else 1 - face.glasses_prob
         draw_captioned_box(out, face.box, f"{face.label.replace('_', ' ')} {confidence:.0%}",
-                           _COLOURS.get(face.label, (255, 255, 255)))
+                           LABEL_COLOURS.get(face.label, (255, 255, 255)))
     return out
 
 
