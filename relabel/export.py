@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import tempfile
+import uuid
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,12 +92,11 @@ def write_corrected(corrected: Corrected, out: Path) -> Path:
 
 
 def _beside(path: Path, what: str, temporaries: list[Path]) -> Path:
-    """A new hidden file in `path`'s folder (added to `temporaries`, for removal), from which os.replace moves
-    it into place at once. Its name is unique, so two exports at once never write into or delete each other's
-    files."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".{what}", dir=path.parent)
-    os.close(handle)
-    temporaries.append(Path(name))
+    """A name for a hidden file in `path`'s folder (added to `temporaries`, for removal), from which os.replace
+    moves it into place at once. The name is unique, so two exports at once never write into or delete each
+    other's files; the file is made by open(), so it gets the permissions any new file gets (mkstemp's 0600
+    would shut the training job's user out)."""
+    temporaries.append(path.with_name(f".{path.name}.{uuid.uuid4().hex}.{what}"))
     return temporaries[-1]
 
 

@@ -139,3 +139,12 @@ def test_an_output_folder_that_does_not_exist_is_named(tmp_path, corrected):
     out = tmp_path / "no such folder" / "c.csv"
     with pytest.raises(ExportError, match=f"^{out}: cannot be written"):
         write_corrected(corrected, out)
+
+
+def test_the_export_gets_the_permissions_of_any_new_file(tmp_path, corrected):
+    """Whoever runs training (another user, a CI job) can read it as they could any file written there."""
+    out = tmp_path / "c.csv"
+    write_corrected(corrected, out)
+    (tmp_path / "plain.csv").write_text("")
+    expected = (tmp_path / "plain.csv").stat().st_mode
+    assert out.stat().st_mode == held_out_path(out).stat().st_mode == expected
