@@ -14,7 +14,7 @@ import warnings
 from typing import Union
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 # 100 megapixels: above any phone camera's default mode, far below what exhausts memory when decoded.
 DEFAULT_MAX_PIXELS = 100_000_000
@@ -25,6 +25,7 @@ _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 # Pillow reads 16-bit PGM/PPM samples (whatever the file's maxval, rescaled to 0..65535) into 32-bit mode "I".
 _FORMATS_WIDENING_16_BIT = {"PPM"}
 _bomb_limit_lock = threading.Lock()
+_ROTATING_ORIENTATIONS = range(2, 9)   # EXIF orientations 2-8 flip or turn the stored pixels; 1 leaves them
 
 
 class ImageError(Exception):
@@ -167,8 +168,12 @@ def _first_line(err: Exception) -> str:
 
 
 def _apply_exif_orientation(image: Image.Image) -> Image.Image:
-    """Rotate as the EXIF orientation tag says; a malformed EXIF block leaves the pixels as stored."""
+    """Rotate as the EXIF orientation tag says; a malformed EXIF block leaves the pixels as stored. An image with
+    nothing to rotate comes back as it is: Pillow would copy it whole, and the app and the CLI's --overlay hand
+    the Predictor an image they have already loaded."""
     try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) not in _ROTATING_ORIENTATIONS:
+            return image
         return ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - broken metadata must not cost the user a readable photo
         return image

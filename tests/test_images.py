@@ -342,6 +342,12 @@ def test_pil_image_input():
     assert (pixels(image) == 77).all()
 
 
+def test_an_image_already_loaded_is_not_copied_again():
+    """The app and the CLI's --overlay load a photo, then hand it to the Predictor, which loads it again."""
+    loaded = load_image(marked_jpeg(orientation=6))
+    assert load_image(loaded) is loaded
+
+
 def test_uint8_rgb_array():
     array = np.random.default_rng(1).integers(0, 256, (5, 7, 3), dtype=np.uint8)
     image = load_image(array)
