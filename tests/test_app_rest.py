@@ -230,3 +230,4 @@ def test_a_size_just_over_the_limit_never_reads_as_the_limit():
 
     assert too_large(MAX_UPLOAD_BYTES + 1) == "too large: 50.1 MB (limit 50 MB)"
     assert too_large(400 * 1024 * 1024) == "too large: 400.0 MB (limit 50 MB)"
+    assert too_large() == "too large (limit 50 MB)"   # a chunked upload, cut off before its size is known

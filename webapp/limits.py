@@ -15,6 +15,10 @@ MAX_ZIP_IMAGES = 1000
 MAX_ZIP_UNPACKED_BYTES = 1024 ** 3
 
 
-def too_large(size: int) -> str:
-    """Rounded up, so that a size just over the limit never reads as the limit itself."""
-    return f"too large: {math.ceil(size / 1024 / 1024 * 10) / 10:.1f} MB (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"
+def too_large(size: int | None = None) -> str:
+    """The words for an upload over the limit; `size` None when it is not known (a chunked upload, cut off).
+    Rounded up, so that a size just over the limit never reads as the limit itself."""
+    limit = f"(limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"
+    if size is None:
+        return f"too large {limit}"
+    return f"too large: {math.ceil(size / 1024 / 1024 * 10) / 10:.1f} MB {limit}"

@@ -43,7 +43,7 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
             return _refuse_unread(f"upload {too_large(declared)}")
         body = await _body_within_limit(request)
         if body is None:   # a chunked upload declares no length: cut it off at the limit instead
-            return _refuse_unread(f"upload too large (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)")
+            return _refuse_unread(f"upload {too_large()}")
         try:
             form = await Request(request.scope, _replay(body)).form(max_files=1, max_fields=10)
         except (HTTPException, MultiPartException) as err:
