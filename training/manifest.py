@@ -24,7 +24,7 @@ SPLITS = {"train", "val", "test"}
 
 
 class ManifestError(ValueError):
-    """A manifest that cannot be reviewed; the message names the file and each offending row."""
+    """A manifest that cannot be used for review or training; the message names the file and each offending row."""
 
 
 @dataclass
