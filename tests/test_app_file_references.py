@@ -1,0 +1,107 @@
+"""An attacker names a file on the server instead of uploading one, to every Gradio endpoint that takes a file,
+in every payload shape Gradio's API accepts: each is refused with one message that says nothing of the file.
+
+Runs against a real `python app.py` (the session's app_server) through Gradio's own HTTP API, without
+gradio_client (which would upload the file first).
+"""
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+from tests.conftest import REPO
+from webapp.upload_guard import REFUSED
+
+# Files on the server: an image the app could read and draw (the README's screenshot), a text file, one that
+# does not exist, a folder and a device.
+SERVER_FILES = {
+    "image": str(REPO / "docs" / "app-classify.png"),
+    "text": str(REPO / "README.md"),
+    "missing": str(REPO / "no-such-photo.png"),
+    "folder": str(REPO / "docs"),
+    "device": "/dev/zero",
+}
+TAG = {"_type": "gradio.FileData"}
+
+
+def shapes(path: str) -> dict[str, object]:
+    """The ways a payload can point at `path`."""
+    return {
+        "bare path": {"path": path},
+        "empty meta": {"path": path, "meta": {}},
+        "null meta": {"path": path, "meta": None},
+        "foreign meta": {"path": path, "meta": {"_type": "other"}},
+        "tagged": {"path": path, "meta": TAG},
+        "tagged with url": {"path": path, "url": f"http://127.0.0.1/gradio_api/file={path}", "meta": TAG},
+        "url only": {"url": f"file://{path}", "meta": TAG},
+        "path as url": {"path": f"file://{path}", "meta": TAG},
+        "string": path,
+        "list": [{"path": path}],
+        "nested": {"path": {"path": path}, "meta": TAG},
+    }
+
+
+CASES = [(what, shape) for what in SERVER_FILES for shape in shapes("x")]
+
+
+def call(app, endpoint: str, data: list) -> tuple[str, str]:
+    """(last event, its data) of one call of Gradio's HTTP API."""
+    request = urllib.request.Request(f"{app.url}/gradio_api/call/{endpoint}", json.dumps({"data": data}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{app.url}/gradio_api/call/{endpoint}/{event_id}", timeout=120) as response:
+        lines = response.read().decode().splitlines()
+    events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    payloads = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    return events[-1], payloads[-1]
+
+
+def assert_refused(answer: tuple[str, str], path: str) -> None:
+    event, payload = answer
+    assert event == "error" and json.loads(payload)["error"] == REFUSED, payload
+    assert path not in payload and os.path.basename(path) not in payload
+
+
+@pytest.mark.parametrize("what, shape", CASES)
+def test_classify_refuses_every_reference_to_a_server_file(app_server, what, shape):
+    path = SERVER_FILES[what]
+    assert_refused(call(app_server, "classify", [shapes(path)[shape], 0.5]), path)
+
+
+@pytest.mark.parametrize("what, shape", CASES)
+def test_batch_refuses_every_reference_to_a_server_file(app_server, what, shape):
+    path = SERVER_FILES[what]
+    payload = shapes(path)[shape]
+    assert_refused(call(app_server, "batch", [payload if isinstance(payload, list) else [payload]]), path)
+
+
+@pytest.mark.parametrize("payload", [{"path": SERVER_FILES["image"]}, SERVER_FILES["image"]])
+def test_a_single_reference_where_batch_takes_a_list_is_refused_too(app_server, payload):
+    assert_refused(call(app_server, "batch", [payload]), SERVER_FILES["image"])
+
+
+def test_a_file_inside_the_upload_folder_reached_by_a_symlink_from_outside_is_refused(app_server, tmp_path):
+    """A reference that spells a path inside Gradio's upload folder but resolves out of it."""
+    from gradio.utils import get_upload_folder
+
+    uploads = get_upload_folder()
+    os.makedirs(uploads, exist_ok=True)
+    link = os.path.join(uploads, f"glasses-test-link-{os.getpid()}.png")
+    os.symlink(SERVER_FILES["image"], link)
+    try:
+        assert_refused(call(app_server, "classify", [{"path": link, "meta": TAG}, 0.5]), SERVER_FILES["image"])
+    finally:
+        os.unlink(link)
+
+
+def test_an_upload_is_still_classified(app_server, tmp_path):
+    """The guard lets real uploads through: the same photo, uploaded first, is classified."""
+    from gradio_client import Client, handle_file
+
+    client = Client(app_server.url, verbose=False)
+    overlay, _, raw, _ = client.predict(handle_file(SERVER_FILES["image"]), 0.5, api_name="/classify")
+    assert raw["width"] > 0 and os.path.isfile(overlay)
