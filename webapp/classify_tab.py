@@ -15,6 +15,7 @@ from glasses import FaceResult, ImageError, draw_overlay, load_image
 from glasses.report import face_rows
 from webapp.context import AppContext
 from webapp.face_table import PHOTO_COLUMNS, photo_table, summary
+from webapp.markdown_text import literal
 from webapp.shared_predictor import Classified, SharedPredictor
 
 SOURCES = ["upload", "clipboard", "webcam"]
@@ -42,21 +43,26 @@ def build_classify_tab(context: AppContext) -> None:
 
     outputs = [overlay, table, raw, verdict]
     # preprocess=False: the app reads the upload itself, so that a file that is no image, or is too large,
-    # gets the library's reason ("not an image", "image too large: ...") instead of a decoding traceback.
-    photo.change(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
+    # gets the library's reason ("not an image", "image too large: ...") instead of a decoding traceback;
+    # webapp.upload_guard makes sure it is an upload. `input`, not `change`: a photo dropped onto the one
+    # shown changes the value twice (cleared, then set) but is one visitor's action, classified once.
+    photo.input(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
     threshold.change(rethreshold, [found, threshold], outputs, api_name="threshold")
 
 
 def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
+    """Overlay, table, JSON, verdict and the state for re-labelling. A photo that cannot be read clears the
+    previous photo's result and says why where the result goes (and in the JSON, as the REST route does),
+    so the reason stays on screen after a toast would have faded."""
     if not upload:   # the photo was cleared
         return None, [], None, "", None
     threshold = _checked_threshold(threshold)
-    path = upload["path"]
+    path = upload["path"]   # an upload to this app: webapp.upload_guard refused anything else
     name = upload.get("orig_name") or Path(path).name
     try:
         result = predictor.classify(path, name)
     except ImageError as err:
-        raise gr.Error(str(err), print_exception=False) from None
+        return None, [], {"error": str(err)}, f"**Cannot classify {literal(name)}**: {literal(err.reason)}", None
     return *_show(name, result, threshold), (path, name, result.faces)
 
 
@@ -84,4 +90,4 @@ def _show(name: str, result: Classified, threshold: float):
     shown = Classified(result.image, [face.with_threshold(threshold) for face in result.faces])
     verdict = summary(face_rows(name, shown.faces)) if shown.faces else "no face found"
     return draw_overlay(shown.image, shown.faces), photo_table(name, shown.faces), shown.to_dict(), \
-        f"**{name}**: {verdict}"
+        f"**{literal(name)}**: {verdict}"

@@ -1,5 +1,5 @@
 """The Gradio UI: a header and one tab per entry of TABS, each built by a function (AppContext) -> None that
-creates its components inside its gr.Tab."""
+creates its components inside its gr.Tab; a tab whose `shown(context)` is false is left out."""
 from __future__ import annotations
 
 from typing import Callable
@@ -11,14 +11,25 @@ from webapp.classify_tab import build_classify_tab
 from webapp.context import AppContext
 from webapp.model_tab import build_model_tab
 from webapp.relabel_tab import build_relabel_tab
+from webapp.upload_guard import GuardedBlocks
 
 TabBuilder = Callable[[AppContext], None]
 
-TABS: list[tuple[str, TabBuilder]] = [
-    ("Classify", build_classify_tab),
-    ("Batch", build_batch_tab),
-    ("Model", build_model_tab),
-    ("Relabel", build_relabel_tab),
+
+def _always(context: AppContext) -> bool:
+    return True
+
+
+def _reviewing(context: AppContext) -> bool:
+    """Relabel is the operator's tool: only an app started with --manifest shows it."""
+    return context.desk is not None
+
+
+TABS: list[tuple[str, TabBuilder, Callable[[AppContext], bool]]] = [
+    ("Classify", build_classify_tab, _always),
+    ("Batch", build_batch_tab, _always),
+    ("Model", build_model_tab, _always),
+    ("Relabel", build_relabel_tab, _reviewing),
 ]
 
 INTRO = ("# glasses\nFor every face in a photo: a box, and whether the person wears glasses, with a confidence. "
@@ -27,11 +38,14 @@ INTRO = ("# glasses\nFor every face in a photo: a box, and whether the person we
 
 
 def build_ui(context: AppContext) -> gr.Blocks:
-    # delete_cache: every hour, uploads and results older than an hour leave Gradio's cache.
-    with gr.Blocks(title="glasses: who wears glasses?", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    # delete_cache: every hour, uploads and results older than an hour leave Gradio's cache; all of it at exit.
+    # GuardedBlocks: every event's file inputs must be uploads to this app (webapp/upload_guard.py).
+    with GuardedBlocks(title="glasses: who wears glasses?", analytics_enabled=False,
+                       delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
         with gr.Tabs():
-            for title, build in TABS:
-                with gr.Tab(title, id=title.lower()):
-                    build(context)
+            for title, build, shown in TABS:
+                if shown(context):
+                    with gr.Tab(title, id=title.lower()):
+                        build(context)
     return demo
