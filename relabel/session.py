@@ -5,6 +5,12 @@ label, status). By default that is the rows nobody has decided yet, so reviewers
 the work instead of repeating it; other statuses (disputed, flipped, ...) bring decided rows back for a
 second look. Every decision goes to the store before the next item is returned; statuses are read from the
 store at each step, so decisions made by other reviewers meanwhile are seen.
+
+The queue walks the ranking in passes: within one pass (from the start, `set_filters` or `restart` until
+nothing is left) each row is shown at most once. A second-look status such as flipped stays flipped when
+the reviewer confirms it (or skips it); without passes those rows would come round again for ever. Rows
+the pass went by without showing (another reviewer had them) are still picked up at the end, wrapping
+round to the top, in case that reviewer left them undone.
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relabel import outcome
+from relabel.contained import read_contained
 from relabel.faces import FaceBoxes
 from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
 from relabel.suspects import Box, Ranking, Suspect
@@ -33,9 +40,11 @@ class Filters:
 
 @dataclass(frozen=True)
 class Item:
-    """One row as the reviewer sees it."""
+    """One row as the reviewer sees it. Read the picture with `read_image_bytes`, which checks at open time
+    that the file is still inside the data folder."""
     path: str                     # as in the manifest
-    image_path: Path              # the file to show
+    image_path: Path              # the file to show (data_root / path)
+    data_root: Path
     source: str
     label: int                    # the given label
     pred_prob: float | None       # the model's P(glasses)
@@ -45,6 +54,11 @@ class Item:
     box: Box | None               # the scored face; None when no face was found
     status: str                   # relabel.outcome status
     decisions: tuple[Decision, ...] = field(default=())   # every reviewer's standing decision on it
+
+    def read_image_bytes(self) -> bytes:
+        """The image file's bytes, for glasses.images.load_image; raises relabel.contained.NotContained (an
+        ImageError) when it is gone, not a regular file, or leads out of the data folder."""
+        return read_contained(self.data_root, self.path)
 
 
 @dataclass(frozen=True)
@@ -56,12 +70,14 @@ class Progress:
     unsure: int
     disputed: int       # rows where reviewers disagree
     mine: int           # rows this reviewer decided
-    left: int           # rows the current filters still show
+    left: int           # rows this pass still shows under the current filters (the current one included)
+    looked_at: int      # rows this pass has shown and moved past
 
 
 class ReviewSession:
     """`current` is the item on screen; `decide` records a decision on it and moves on; `undo` takes back
-    this reviewer's last decision and shows that item again. `faces` finds boxes the ranking lacks."""
+    this reviewer's last decision and shows that item again. `faces` finds boxes the ranking lacks.
+    `pass_done` says that this pass has shown everything it will; `restart` begins another."""
 
     def __init__(self, manifest: Manifest, ranking: Ranking, store: ReviewStore, reviewer: str,
                  filters: Filters = Filters(), faces: FaceBoxes | None = None):
@@ -74,6 +90,7 @@ class ReviewSession:
         self._position = {suspect.path: i for i, suspect in enumerate(ranking.suspects)}
         self._decided: dict[str, list[Decision]] = {}   # the store's current(), refreshed by _decisions()
         self._seen_id = 0
+        self._passed: set[str] = set()                   # rows this pass has shown and moved past
         self._index: int | None = None
         self.current: Item | None = None
         self._move(0)
@@ -83,14 +100,21 @@ class ReviewSession:
         """Where the model's confidence came from (out-of-fold pred_prob or the current model): show it."""
         return self.ranking.probabilities
 
+    @property
+    def pass_done(self) -> bool:
+        """Whether this pass has shown rows and has none left: the tab says so (`progress().looked_at` rows
+        looked at) rather than "nothing under these filters"."""
+        return self.current is None and bool(self._passed)
+
     def decide(self, kind: str) -> Item | None:
         """Record `kind` (keep, flip, no_face, unsure, skip) for the current item; returns the next item, or
-        None when the filters show nothing more."""
+        None when this pass shows nothing more."""
         if kind not in KINDS:
             raise ValueError(f"unknown decision {kind!r}; one of {', '.join(KINDS)}")
         if self.current is None:
             return None
         self.store.record(NewDecision(self.current.path, self.reviewer, kind, self.current.label))
+        self._passed.add(self.current.path)
         return self._move(self._index + 1)
 
     def undo(self) -> Item | None:
@@ -98,13 +122,19 @@ class ReviewSession:
         the current item unchanged when there is nothing to undo."""
         undone = self.store.undo_last(self.reviewer)
         if undone is not None and undone.path in self._position:
+            self._passed.discard(undone.path)
             self._index = self._position[undone.path]
             self.current = self._item(self._index, self._decisions())
         return self.current
 
     def set_filters(self, filters: Filters) -> Item | None:
-        """Show only rows passing `filters`, from the most suspect again."""
+        """Show only rows passing `filters`, in a new pass from the most suspect."""
         self.filters = filters
+        return self.restart()
+
+    def restart(self) -> Item | None:
+        """A new pass under the same filters, from the most suspect: rows looked at already show again."""
+        self._passed.clear()
         return self._move(0)
 
     def progress(self) -> Progress:
@@ -116,7 +146,7 @@ class ReviewSession:
                         disputed=count(outcome.DISPUTED),
                         mine=sum(any(d.reviewer == self.reviewer and d.kind != SKIP for d in decisions)
                                  for path, decisions in current.items() if path in self._position),
-                        left=sum(self._shown(s, current) for s in self.ranking.suspects))
+                        left=sum(self._shown(s, current) for s in self.ranking.suspects), looked_at=len(self._passed))
 
     def _decisions(self) -> dict[str, list[Decision]]:
         """The store's standing decisions, fetching again only the images written to since the last look
@@ -133,19 +163,21 @@ class ReviewSession:
         return outcome.status(suspect.label, current.get(suspect.path, []), self.reviewer)
 
     def _move(self, start: int) -> Item | None:
-        """Show the first row from `start` on that passes the filters, as the store has it now."""
+        """Show the first row from `start` on that this pass still shows, as the store has it now."""
         current = self._decisions()
         self._index = self._next_index(start, current)
         self.current = self._item(self._index, current)
         return self.current
 
     def _shown(self, suspect: Suspect, current: dict[str, list[Decision]]) -> bool:
+        """Whether this pass still shows the row: it passes the filters and was not looked at in this pass."""
         f = self.filters
         return ((f.sources is None or suspect.source in f.sources) and (f.labels is None or suspect.label in f.labels)
-                and self._status(suspect, current) in f.statuses)
+                and suspect.path not in self._passed and self._status(suspect, current) in f.statuses)
 
     def _next_index(self, start: int, current: dict[str, list[Decision]]) -> int | None:
-        """The first shown row from `start` on, wrapping round to the top once (rows others left undone)."""
+        """The first shown row from `start` on, wrapping round to the top once (rows the pass went by while
+        another reviewer had them, who may have left them undone)."""
         suspects = self.ranking.suspects
         for i in [*range(start, len(suspects)), *range(0, min(start, len(suspects)))]:
             if self._shown(suspects[i], current):
@@ -156,14 +188,15 @@ class ReviewSession:
         if index is None:
             return None
         suspect = self.ranking.suspects[index]
-        image_path = self.manifest.data_root / suspect.path
+        data_root = self.manifest.data_root
         box = suspect.box
         if box is None and self.faces is not None:
-            box = self.faces.get(image_path)
+            box = self.faces.get(data_root, suspect.path)
             following = self._next_index(index + 1, current)
             if following is not None:
-                self.faces.prefetch(self.manifest.data_root / self.ranking.suspects[following].path)
+                self.faces.prefetch(data_root, self.ranking.suspects[following].path)
         decisions = tuple(current.get(suspect.path, ()))
-        return Item(path=suspect.path, image_path=image_path, source=suspect.source, label=suspect.label,
+        return Item(path=suspect.path, image_path=data_root / suspect.path, data_root=data_root,
+                    source=suspect.source, label=suspect.label,
                     pred_prob=suspect.pred_prob, score=suspect.score, rank=suspect.rank, of=len(self.ranking.suspects),
                     box=box, status=self._status(suspect, current), decisions=decisions)
