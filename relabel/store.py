@@ -91,12 +91,36 @@ def reviewer_name(typed: str) -> str:
 
 def reviewer_problem(name: str) -> str | None:
     """Why `name` (from reviewer_name) cannot be a reviewer's, or None. `=` and `;` are refused because the
-    held-out list writes `ana=1; ben=0`; control characters because nobody could read them back."""
+    held-out list writes `ana=1; ben=0`; control, format and other invisible characters (a zero-width space,
+    a direction override, a line separator, a space other than the plain one) because a name holding one looks
+    like another reviewer's, or like nothing, wherever it is shown."""
     if not name or len(name) > MAX_REVIEWER_LENGTH:
         return f"a reviewer name is needed (at most {MAX_REVIEWER_LENGTH} characters)"
-    if any(c in "=;" or unicodedata.category(c) == "Cc" for c in name):
-        return f"the reviewer name {name!r} holds '=', ';' or a control character"
+    if any(c in "=;" for c in name):
+        return f"the reviewer name {name!r} holds '=' or ';'"
+    hidden = [c for c in name if _invisible(c)]
+    if hidden:
+        return (f"the reviewer name {name!r} holds a control or invisible character "
+                f"({', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(hidden))}); type it with letters, digits, "
+                f"punctuation and plain spaces")
     return None
+
+
+def _invisible(char: str) -> bool:
+    """Control (Cc), format (Cf: zero-width, direction marks), private-use, surrogate and unassigned code
+    points, line and paragraph separators, and every space but U+0020; also fillers Unicode lists as default
+    ignorable although it calls them letters (U+3164 Hangul filler and its kin)."""
+    category = unicodedata.category(char)
+    return (category[0] == "C" or category in ("Zl", "Zp") or (category == "Zs" and char != " ")
+            or char in _IGNORABLE_LETTERS)
+
+
+# Unicode's default-ignorable code points (shown as nothing) that are not of a category _invisible refuses:
+# Hangul fillers, the combining grapheme joiner, Khmer and Mongolian inherent vowels and selectors, and the
+# variation selectors.
+_IGNORABLE_LETTERS = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180f\u3164\uffa0"
+    + "".join(map(chr, range(0xFE00, 0xFE10))) + "".join(map(chr, range(0xE0100, 0xE01F0))))
 
 
 def new_label(kind: str, old_label: int) -> int | None:

@@ -205,3 +205,22 @@ def test_a_killed_writer_loses_no_decision_it_had_reported_stored(tmp_path):
     writer.wait(timeout=60)
     stored = {row["id"] for row in ReviewStore(db).history()}
     assert set(reported) <= stored
+
+
+@pytest.mark.parametrize("name", ["ana\u200b", "\u200bana", "an\u00a0a", "ana\u202e", "an\u2028a", "ana\ufeff",
+                                  "ana\u3164", "ana\ufe0f", "ana\x1b"])
+def test_a_name_with_an_invisible_character_is_refused(name):
+    """Each of these shows as 'ana' (or as 'ana' and a break): accepted, it would be a second reviewer who
+    looks like the first."""
+    from relabel.store import reviewer_name, reviewer_problem
+
+    problem = reviewer_problem(reviewer_name(name))
+    assert problem is not None and "control or invisible character (U+" in problem
+
+
+@pytest.mark.parametrize("name", ["ana", "José", "Ana María", "李明", "o'brien", "[click](http://x)"])
+def test_visible_names_are_taken(name):
+    """Markdown in a name is the tab's to escape when it shows it, not a reason to refuse the name."""
+    from relabel.store import reviewer_problem
+
+    assert reviewer_problem(name) is None
