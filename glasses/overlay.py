@@ -19,14 +19,27 @@ def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
 
 
 def draw_captioned_box(out: Image.Image, box, caption: str, colour: tuple[int, int, int]) -> None:
-    """Draw `box` (x1, y1, x2, y2) on `out` in place, `caption` on a filled band above it (below when no room)."""
+    """Draw `box` (x1, y1, x2, y2) on `out` in place, `caption` on a filled band above it (below when no room).
+
+    The band starts at the box's left edge, moved left as far as it must to end inside the photo; a caption
+    wider than the photo gets a smaller font, down to the smallest that can be read, so it is never cut off
+    on a small photo."""
     draw = ImageDraw.Draw(out)
     line = max(2, round(min(out.size) / 200))
-    font = ImageFont.load_default(size=max(12, round(min(out.size) / 30)))
+    size = max(12, round(min(out.size) / 30))
+    font = ImageFont.load_default(size=size)
+    left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
+    while right - left + 2 * line > out.width and size > _SMALLEST_FONT:
+        size -= 1
+        font = ImageFont.load_default(size=size)
+        left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
     x1, y1, x2, y2 = box
     draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
-    left, top, right, bottom = draw.textbbox((0, 0), caption, font=font)
-    height = bottom - top + 2 * line
+    width, height = right - left + 2 * line, bottom - top + 2 * line
+    label_left = max(0, min(x1, out.width - width))
     label_top = y1 - height if y1 - height >= 0 else y2
-    draw.rectangle((x1, label_top, x1 + right - left + 2 * line, label_top + height), fill=colour)
-    draw.text((x1 + line, label_top + line - top), caption, fill=(0, 0, 0), font=font)
+    draw.rectangle((label_left, label_top, label_left + width - 1, label_top + height), fill=colour)
+    draw.text((label_left + line, label_top + line - top), caption, fill=(0, 0, 0), font=font)
+
+
+_SMALLEST_FONT = 9   # pixels: below this Pillow's default font stops being legible

@@ -14,7 +14,7 @@ from relabel.store import ReviewStore
 from tests.conftest import REPO
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
 from webapp.context import AppContext
-from webapp.relabel_tab import OFF, _filters, build_relabel_tab, decide, refilter, undo_last
+from webapp.relabel_tab import _filters, build_relabel_tab, decide, refilter, undo_last
 from webapp.review_desk import ReviewDesk
 
 LABELS = [1, 0, 1, 0]
@@ -37,7 +37,7 @@ def desk(tmp_path):
 
 
 def start(desk, reviewer="ana"):
-    return desk.session(reviewer, _filters(desk.sources, [0, 1], ["unreviewed"]))
+    return desk.session(reviewer, _filters(desk.sources, ["0", "1"], ["unreviewed"]))
 
 
 def shown_path(view) -> str:
@@ -49,7 +49,7 @@ def test_a_decision_is_stored_and_the_next_image_shown(desk):
     view = decide(session, "imgs/img00.png", "flip")
     assert shown_path(view) == "imgs/img01.png"
     assert "Rank 2 of 4" in view[3] and "`imgs/img01.png`" in view[3]
-    assert view[2].size == (384, 384)   # the 8 px image, enlarged to be seen
+    assert view[2].size == (640, 640)   # the 8 px image, enlarged to be seen
     assert "Reviewed 1 of 4" in view[4] and "labels changed 1" in view[4] and "by you 1" in view[4]
     [decision] = ReviewStore(desk.store.path).current()["imgs/img00.png"]
     assert (decision.reviewer, decision.kind, decision.old_label, decision.new_label) == ("ana", "flip", 1, 0)
@@ -68,9 +68,9 @@ def test_without_pred_prob_the_apps_model_ranks_and_the_face_box_shows(tmp_path)
     desk = ReviewDesk.open(manifest, data, tmp_path / "reviews.sqlite", Model())
     session = start(desk)
     assert session.probabilities.startswith("current model glasses.pt")
-    view = refilter(session, desk.sources, [0, 1], ["unreviewed"])
+    view = refilter(session, desk.sources, ["0", "1"], ["unreviewed"])
     assert shown_path(view) == "imgs/img02.png"   # label 1, model 0.1: the most suspect
-    assert view[2].getpixel((48, 200)) == (255, 60, 60)   # the box's left edge, enlarged 48 times
+    assert view[2].getpixel((80, 200)) == (255, 60, 60)   # the box's left edge, enlarged 80 times
 
 
 def test_a_key_pressed_before_the_next_image_showed_records_nothing(desk):
@@ -95,21 +95,21 @@ def test_two_reviewers_share_the_work_and_see_each_others_decisions(desk):
     decide(ana, "imgs/img00.png", "keep")
     view = decide(ben, "imgs/img00.png", "keep")   # ben saw img00 before ana decided it
     assert shown_path(view) == "imgs/img01.png"     # and moves past it: it is decided now
-    view = refilter(ben, desk.sources, [0, 1], ["kept"])
+    view = refilter(ben, desk.sources, ["0", "1"], ["kept"])
     assert shown_path(view) == "imgs/img00.png" and "ana=1; ben=1" in view[3]
 
 
 def test_filters_narrow_the_queue_and_an_empty_one_says_so(desk):
     session = start(desk)
     assert shown_path(refilter(session, desk.sources, [0], ["unreviewed"])) == "imgs/img01.png"
-    view = refilter(session, desk.sources, [0, 1], ["disputed"])
+    view = refilter(session, desk.sources, ["0", "1"], ["disputed"])
     assert shown_path(view) == "" and view[2] is None and "Nothing left under these filters" in view[3]
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # a key on the empty queue is no late key: no warning, nothing stored
         assert shown_path(decide(session, "", "keep")) == ""
     assert ReviewStore(desk.store.path).current() == {}
     with pytest.raises(gr.Error, match="Tick at least one status"):
-        refilter(session, desk.sources, [0, 1], [])
+        refilter(session, desk.sources, ["0", "1"], [])
 
 
 def test_deciding_before_starting_asks_for_a_name(desk):
@@ -121,11 +121,15 @@ def test_deciding_before_starting_asks_for_a_name(desk):
         start(desk, "  ")
 
 
-def test_without_a_manifest_the_tab_says_how_to_turn_it_on():
-    with gr.Blocks() as demo:
-        build_relabel_tab(AppContext(predictor=NoModel()))
-    texts = [block.value for block in demo.blocks.values() if isinstance(block, gr.Markdown)]
-    assert texts == [OFF] and "--manifest" in OFF
+@pytest.mark.parametrize("reviewing", [False, True])
+def test_the_relabel_tab_is_shown_only_when_the_app_reviews_a_manifest(desk, reviewing):
+    """Relabel is the operator's tool: a visitor of an app started without --manifest never sees it."""
+    from webapp.ui import build_ui
+
+    model = SimpleNamespace(threshold=0.5, weights=REPO / "weights" / "glasses.pt")
+    demo = build_ui(AppContext(predictor=model, desk=desk if reviewing else None))
+    tabs = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
+    assert tabs == ["Classify", "Batch", "Model"] + ["Relabel"] * reviewing
 
 
 def test_app_refuses_a_bad_manifest_before_serving(tmp_path):

@@ -16,43 +16,53 @@ from relabel.session import Filters, Item, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, StoreError
 from training.manifest import ManifestError
 from webapp.context import AppContext
+from webapp.markdown_text import code, literal
 
 # decision -> (button text, key); the keys are wired up by HOTKEYS_JS, which the server adds to the page.
 DECISIONS = {KEEP: ("Keep label", "k"), FLIP: ("Flip label", "f"), NO_FACE: ("No face / not a person", "n"),
              UNSURE: ("Unsure", "u"), SKIP: ("Skip", "s")}
 UNDO_KEY = "z"
 LABEL_NAMES = {1: "glasses (1)", 0: "no glasses (0)"}
-MIN_SHOWN_SIDE = 384   # small images (Olivetti's 64 px) are enlarged so the face and caption can be seen
-
-OFF = ("Relabel is off: this app was started without a manifest. To review a training manifest's labels, "
-       "start it with\n\n    python app.py --manifest runs/oof/manifest.csv --data ../shared/data "
-       "--db reviews.sqlite\n\nand open this tab. README.md (\"Relabel\") has the whole workflow.")
-NOT_STARTED = "Type your name and press **Start reviewing** first: every decision is stored with it."
+# The given-label filter's choices carry the labels as the strings "1" and "0": Gradio's API description
+# lists a CheckboxGroup's values as strings, so a caller who sends what it says is understood.
+LABEL_CHOICES = [(name, str(label)) for label, name in LABEL_NAMES.items()]
+# Images smaller than this on their long side (Olivetti's 64 px, CelebA-HQ's 256 px) are enlarged to it, so
+# the face fills the frame and the caption drawn on it can be read.
+SHOWN_SIDE = 640
+NOT_STARTED = "Type your name and press Start reviewing first: every decision is stored with it."
 
 
 def button_id(kind: str) -> str:
     return f"review-{kind.replace('_', '-')}"
 
 
+# The decision keys work wherever the focus is except where typing goes (a text box, a select, an editable
+# element): a ticked checkbox or a clicked button keeps the focus and must not swallow them. Enter in the name
+# box starts the session and then leaves the box, so that the first decision key is not typed into the name.
 HOTKEYS_JS = """() => {
   const keys = %s;
+  const typing = (el) => el && (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT" ||
+    (el.tagName === "INPUT" && !["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"]
+      .includes((el.type || "text").toLowerCase())));
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     const target = event.target;
-    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
+    if (event.key === "Enter" && target && target.closest && target.closest("#%s")) {
+      setTimeout(() => target.blur(), 0);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || typing(target)) return;
     const button = keys[event.key.toLowerCase()] && document.getElementById(keys[event.key.toLowerCase()]);
     if (button && button.checkVisibility() && !button.disabled) { event.preventDefault(); button.click(); }
   });
-}""" % {**{key: button_id(kind) for kind, (_, key) in DECISIONS.items()}, UNDO_KEY: button_id("undo")}
+}""" % ({**{key: button_id(kind) for kind, (_, key) in DECISIONS.items()}, UNDO_KEY: button_id("undo")},
+        "review-reviewer")
 
 
 def build_relabel_tab(context: AppContext) -> None:
+    """The tab for the desk of an app started with --manifest (webapp.ui leaves the tab out otherwise)."""
     desk = context.desk
-    if desk is None:
-        gr.Markdown(OFF, elem_id="review-off")
-        return
-    gr.Markdown(f"Reviewing **{desk.manifest.path.name}** ({len(desk.manifest.rows):,} rows). Each decision is "
-                f"stored at once in `{desk.store.path}`, with your name. Keys: "
+    gr.Markdown(f"Reviewing {code(desk.manifest.path.name)} ({len(desk.manifest.rows):,} rows). Each "
+                f"decision is stored at once in {code(str(desk.store.path))}, with your name. Keys: "
                 + ", ".join(f"**{key.upper()}** {text.lower()}" for text, key in DECISIONS.values())
                 + f", **{UNDO_KEY.upper()}** undo.")
     with gr.Row(equal_height=True):
@@ -60,7 +70,7 @@ def build_relabel_tab(context: AppContext) -> None:
         start = gr.Button("Start reviewing", variant="primary", scale=1, elem_id="review-start")
     with gr.Row():
         sources = gr.CheckboxGroup(desk.sources, value=desk.sources, label="Source", elem_id="review-sources")
-        labels = gr.CheckboxGroup([(name, label) for label, name in LABEL_NAMES.items()], value=[1, 0],
+        labels = gr.CheckboxGroup(LABEL_CHOICES, value=[value for _, value in LABEL_CHOICES],
                                   label="Given label", elem_id="review-labels")
         statuses = gr.CheckboxGroup(list(outcome.STATUSES), value=[outcome.UNREVIEWED], label="Status",
                                     info="unreviewed: nobody has decided it yet", elem_id="review-statuses")
@@ -136,10 +146,13 @@ def _require(session: ReviewSession | None) -> None:
         raise gr.Error(NOT_STARTED, print_exception=False)
 
 
-def _filters(sources: list[str], labels: list[int], statuses: list[str]) -> Filters:
+def _filters(sources: list[str], labels: list[str], statuses: list[str]) -> Filters:
     for chosen, what in ((sources, "source"), (labels, "given label"), (statuses, "status")):
         if not chosen:
             raise ValueError(f"Tick at least one {what}: with none, no image would show.")
+    unknown = [label for label in labels if str(label) not in ("0", "1")]
+    if unknown:
+        raise ValueError(f"a given label is 1 (glasses) or 0 (no glasses), not {unknown[0]!r}")
     return Filters(sources=frozenset(sources), labels=frozenset(int(label) for label in labels),
                    statuses=frozenset(statuses))
 
@@ -147,36 +160,44 @@ def _filters(sources: list[str], labels: list[int], statuses: list[str]) -> Filt
 def _view(session: ReviewSession):
     """State, the path on screen, image, item text and progress text for the session's current item."""
     current = session.current
-    return session, current.path if current else "", _picture(current), _describe(current), _progress(session)
+    picture, unreadable = _picture(current)
+    return session, current.path if current else "", picture, _describe(session, unreadable), _progress(session)
 
 
-def _picture(current: Item | None) -> Image.Image | None:
+def _picture(current: Item | None) -> tuple[Image.Image | None, str | None]:
+    """The image with its scored face boxed and captioned, or None and why it cannot be shown."""
     if current is None:
-        return None
-    try:
-        image = load_image(current.image_path)
-    except ImageError:
-        return None   # _describe says so
-    scale = max(1, MIN_SHOWN_SIDE // max(image.size))
-    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.LANCZOS)
+        return None, None
+    try:   # read only from inside the data folder, checked as the file is opened (a symlink swapped in later)
+        image = load_image(current.read_image_bytes())
+    except ImageError as err:
+        return None, err.reason
+    scale = max(1.0, SHOWN_SIDE / max(image.size))
+    if scale > 1:
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
     if current.box is not None:
-        caption = f"given: {LABEL_NAMES[current.label]}"
+        caption = f"given: {LABEL_NAMES[current.label].split(' (')[0]}"
         if current.pred_prob is not None:
-            caption += f", model {current.pred_prob:.0%} glasses"
-        draw_captioned_box(image, [v * scale for v in current.box], caption, (255, 60, 60))
-    return image
+            caption += f" · model {current.pred_prob:.0%}"
+        draw_captioned_box(image, [round(v * scale) for v in current.box], caption, (255, 60, 60))
+    return image, None
 
 
-def _describe(current: Item | None) -> str:
+def _describe(session: ReviewSession, unreadable: str | None) -> str:
+    current = session.current
+    if current is None and session.pass_done:
+        return (f"**This pass is done:** {session.progress().looked_at:,} images looked at under these filters. "
+                "Press Start reviewing, or change a filter, to go over them again.")
     if current is None:
         return ("**Nothing left under these filters.** Tick other statuses (e.g. *disputed*, *flipped*) to look "
                 "at decided images again.")
     model = "no face scored" if current.pred_prob is None else \
         f"model P(glasses) **{current.pred_prob:.2f}**, label quality {current.score:.3f} (0 = surely wrong)"
     face = "" if current.box is not None else "\n\nNo face found in this image: is there a person?"
-    readable = "" if current.image_path.is_file() else "\n\n**The image file is gone from the data folder.**"
-    others = outcome.describe(list(current.decisions)) or "none"
-    return (f"**Rank {current.rank:,} of {current.of:,}** · `{current.path}` · {current.source}\n\n"
+    readable = f"\n\n**The image cannot be shown:** {literal(unreadable)}." if unreadable else ""
+    decided = outcome.describe(list(current.decisions))
+    others = code(decided) if decided else "none"
+    return (f"**Rank {current.rank:,} of {current.of:,}** · {code(current.path)} · {code(current.source)}\n\n"
             f"Given label **{LABEL_NAMES[current.label]}** · {model}\n\n"
             f"Status **{current.status}** · decisions so far: {others}{face}{readable}")
 
