@@ -31,14 +31,28 @@ def test_card_text_without_its_image_links_and_the_listed_plots(tmp_path):
     blocks = built(tmp_path / "glasses.pt")
     [card] = [b for b in blocks if isinstance(b, gr.Markdown)]
     assert "# card" in card.value and "| a | b |" in card.value and "![" not in card.value
-    [gallery] = [b for b in blocks if isinstance(b, gr.Gallery)]
-    assert [item["caption"] for item in gallery.value] == ["roc curve"]
+    [plot] = [b for b in blocks if isinstance(b, gr.Image)]   # each plot its own image, not a gallery tile
+    assert plot.label == "roc curve" and plot.height is None and plot.width is None
 
 
-def test_card_without_plots_has_no_gallery(tmp_path):
+def test_card_without_plots_has_no_images(tmp_path):
     (tmp_path / "model_card.md").write_text("# card\n")
     (tmp_path / "model_card.json").write_text("{}")
-    assert not [b for b in built(tmp_path / "glasses.pt") if isinstance(b, gr.Gallery)]
+    assert not [b for b in built(tmp_path / "glasses.pt") if isinstance(b, (gr.Image, gr.Gallery))]
+
+
+def test_the_card_shows_counts_as_tables_not_python_dicts(tmp_path):
+    """Rendered from the shipped card's facts: detection counts are a table, the environment is words."""
+    from tests.conftest import REPO
+    from training.model_card import write_model_card
+
+    card = json.loads((REPO / "weights" / "model_card.json").read_text())
+    card["data"]["face_detection"] = {"celeba_hq": {"ok": 1400, "no_face": 2}, "yalefaces": {"ok": 30}}
+    write_model_card(tmp_path, card)
+    text = (tmp_path / "model_card.md").read_text()
+    assert "{'" not in text and "'ok'" not in text
+    assert "| celeba_hq | 1,400 | 2 |" in text and "| yalefaces | 30 | 0 |" in text
+    assert "python 3.11" in text   # the environment's versions, not a dict
 
 
 def test_missing_card_is_said(tmp_path):

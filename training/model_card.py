@@ -52,7 +52,9 @@ def _markdown(card: dict) -> str:
            f"split until it is not ({data['train_items_per_epoch']:,} items per epoch), so the small sources "
            "count.", ""] if "min_source_share" in data else []),
         "Face detection per source (images without a detected face are left out of training and counted):", "",
-        *[f"- {src}: {counts}" for src, counts in data["face_detection"].items()], "",
+        "| source | face found | no face |", "|---|---|---|",
+        *[f"| {src} | {counts.get('ok', 0):,} | {counts.get('no_face', 0):,} |"
+          for src, counts in data["face_detection"].items()], "",
         "## Test metrics (glasses class, detected faces)", "",
         "| source | n | glasses | accuracy | precision | recall | F1 | ROC-AUC | not detected |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -73,7 +75,8 @@ def _markdown(card: dict) -> str:
     distilled = card.get("distillation")
     lines += ["", "## Reproduce", "", *[f"    {command}" for command in card["commands"]], "",
               f"Best epoch {card['best_epoch']} (validation ROC-AUC {card['validation_roc_auc']}); "
-              f"{card.get('processes', 1)} process(es); {card['environment']}.",
+              f"{card.get('processes', 1)} process(es); "
+              f"{', '.join(f'{name} {version}' for name, version in card['environment'].items())}.",
               *([f"Distilled from the teacher {distilled['teacher']} (loss weight {distilled['weight']})."]
                 if distilled else []), "",
               "## Licences of the training data", "",

@@ -1,7 +1,8 @@
 """Model tab: the model card that training wrote beside the weights, with its metrics and plots.
 
 The card's markdown refers to its plots by relative paths that a browser cannot reach, so the plots listed
-in the card's JSON (key "plots", when there is one) are shown in a gallery instead.
+in the card's JSON (key "plots", when there is one) are shown below it instead, each at the column's full
+width in its own proportions (a gallery's square tiles squeezed the 1100x400 curves unreadable).
 """
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def build_model_tab(context: AppContext) -> None:
         gr.Markdown(f"No model card beside `{context.predictor.weights.name}` (looked for `{card_md.name}`).")
         return
     gr.Markdown(_IMAGE_LINK.sub("", card_md.read_text()), elem_id="model-card")
-    plots = _plots(folder, card_json)
-    if plots:
-        gr.Gallery(plots, label="Plots", columns=2, height="auto", elem_id="model-plots")
+    for plot, caption in _plots(folder, card_json):
+        gr.Image(plot, label=caption, type="pil", format="png", interactive=False, buttons=["download", "fullscreen"],
+                 elem_classes="model-plot")
 
 
 def _plots(folder: Path, card_json: Path) -> list[tuple[Image.Image, str]]:
