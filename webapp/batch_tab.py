@@ -4,10 +4,12 @@ A file that cannot be read becomes a row with its error; the others still finish
 """
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from glasses import ImageError
 from glasses.report import COLUMNS, RowWriter, error_row, face_rows
@@ -46,9 +48,13 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress) -> tu
 
 
 def _write_csv(rows: list[dict]) -> str:
-    """The rows as glasses_results.csv (the CLI's columns) in a folder of its own in the system temp folder;
-    Gradio copies it into its cache to serve it."""
-    path = Path(tempfile.mkdtemp(prefix="glasses-batch-")) / "glasses_results.csv"
+    """The rows as glasses_results.csv (the CLI's columns), in a folder of its own inside Gradio's cache: a file
+    returned from there is served as it is and deleted with the cache (after an hour, and when the app
+    exits), where one written elsewhere would be copied in and the original, holding the visitor's file
+    names and results, left behind."""
+    cache = get_upload_folder()
+    os.makedirs(cache, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="glasses-batch-", dir=cache)) / "glasses_results.csv"
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = RowWriter("csv", out)
         writer.write(rows)

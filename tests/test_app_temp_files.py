@@ -1,0 +1,24 @@
+"""What a visitor leaves on the server: the Batch tab's CSV (their file names and results) lives in Gradio's
+cache, where the cache's clean-up and the app's exit delete it, and nowhere else."""
+from __future__ import annotations
+
+import io
+
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from tests.app_server import running_app
+
+
+def test_the_batch_csv_is_kept_only_in_gradios_cache_and_gone_after_exit(tmp_path):
+    temp, cache = tmp_path / "tmp", tmp_path / "gradio-cache"
+    temp.mkdir()
+    photo = tmp_path / "visitor-photo.png"
+    Image.new("RGB", (64, 48), 128).save(photo)
+    with running_app(env={"TMPDIR": str(temp), "GRADIO_TEMP_DIR": str(cache)}) as app:
+        _, csv_path, _ = Client(app.url, verbose=False).predict([handle_file(photo)], api_name="/batch")
+        assert open(csv_path).read().splitlines()[1].startswith("visitor-photo.png,")
+        left = [p for p in (*temp.rglob("*"), *cache.rglob("*")) if p.is_file() and p.suffix == ".csv"]
+        assert left and all(p.is_relative_to(cache) for p in left), left
+    after = [p for p in (*temp.rglob("*"), *cache.rglob("*")) if p.is_file()]
+    assert not [p for p in after if p.suffix == ".csv" or "visitor-photo" in p.name], after
