@@ -87,7 +87,26 @@ def test_batch_table_and_csv_download(page, tmp_path):
 def test_unreadable_photo_gets_a_message_not_a_traceback(page, tmp_path):
     (tmp_path / "notes.jpg").write_text("not a photo")
     page.locator("#photo input[type=file]").set_input_files(tmp_path / "notes.jpg")
-    page.get_by_text("notes.jpg: not an image").wait_for()
+    page.locator("#verdict").get_by_text("Cannot classify notes.jpg: not an image").wait_for()
+
+
+def test_a_photo_dropped_onto_another_runs_once_and_an_error_replaces_the_old_result(page, app_server, tmp_path):
+    """The second photo is one visitor action: one run (one queue join), one message; the first photo's
+    overlay and table leave the screen, and the reason stays where the result goes."""
+    photo = page.locator("#photo input[type=file]")
+    photo.set_input_files(plain_png(tmp_path / "first.png"))
+    page.locator("#verdict").get_by_text("first.png: no face found").wait_for()
+    assert page.locator("#overlay img").count() == 1
+    joins_before = app_server.server_log().count("POST /gradio_api/queue/join")
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    photo.set_input_files(tmp_path / "notes.jpg")
+    page.locator("#verdict").get_by_text("Cannot classify notes.jpg: not an image").wait_for()
+    page.wait_for_timeout(3000)   # time for a second run, were one on its way
+    assert app_server.server_log().count("POST /gradio_api/queue/join") - joins_before == 1
+    assert "first.png" not in page.locator("#verdict").inner_text()
+    assert page.locator("#overlay img").count() == 0
+    assert "no_face" not in page.locator("#faces-table").inner_text()
+    assert "not an image" in page.locator("#faces-json").inner_text()
 
 
 def test_model_tab_shows_the_card(page):
@@ -108,7 +127,7 @@ def test_relabel_review_by_keys_and_clicks(page, review_set):
     item.get_by_text("Rank 1 of 6").wait_for()
     assert "imgs/img00.png" in item.inner_text()
     assert "out-of-fold pred_prob" in page.locator("#review-ranked-by").inner_text()
-    assert page.locator("#review-image img").evaluate("img => img.naturalWidth") == 384
+    assert page.locator("#review-image img").evaluate("img => img.naturalWidth") == 640   # 8 px, enlarged
     assert not ReviewStore(db).current()   # the name's letters typed into its box decided nothing
 
     page.keyboard.press("f")
@@ -125,3 +144,63 @@ def test_relabel_review_by_keys_and_clicks(page, review_set):
     assert (decision.reviewer, decision.kind) == ("frank", "keep")
     assert [(row["kind"], row["path"]) for row in ReviewStore(db).history()][:2] == [
         ("flip", "imgs/img00.png"), ("undo", "imgs/img00.png")]
+
+
+def name_box(page):
+    return page.locator("#review-reviewer input, #review-reviewer textarea").first
+
+
+def test_relabel_enter_starts_and_keys_work_after_ticking_a_filter(page, review_set):
+    """Enter in the name box starts the session and leaves the box (the next key is a decision, not a
+    letter of the name); after a filter checkbox is ticked, the keys still decide."""
+    from relabel.store import ReviewStore
+
+    _, _, db = review_set
+    page.get_by_role("tab", name="Relabel").click()
+    name_box(page).fill("gina")
+    name_box(page).press("Enter")
+    item = page.locator("#review-item")
+    item.get_by_text("Rank").first.wait_for()
+    page.keyboard.press("s")   # skip
+    page.wait_for_function("() => document.querySelector('#review-progress').innerText.includes('Reviewed')")
+    page.locator("#review-statuses").get_by_label("skipped").check()   # the focus is on the checkbox now
+    page.locator("#review-item").get_by_text("Rank").first.wait_for()
+    page.keyboard.press("s")
+    for _ in range(100):
+        skips = [row for row in ReviewStore(db).history() if row["reviewer"] == "gina"]
+        if len(skips) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert [row["kind"] for row in skips] == ["skip", "skip"]
+    assert name_box(page).input_value() == "gina"
+
+
+def test_relabel_a_second_look_pass_ends_and_says_so(page, review_set):
+    """Under 'kept' the rows stay kept after a keep: the queue says the pass is done instead of wrapping."""
+    from relabel.store import KEEP, NewDecision, ReviewStore
+
+    _, _, db = review_set
+    ReviewStore(db).record(NewDecision("imgs/img03.png", "ivan", KEEP, 0))
+    page.get_by_role("tab", name="Relabel").click()
+    statuses = page.locator("#review-statuses")
+    statuses.get_by_label("unreviewed").uncheck()
+    statuses.get_by_label("kept").check()
+    name_box(page).fill("hana")
+    page.locator("#review-start").click()
+    item, progress = page.locator("#review-item"), page.locator("#review-progress")
+    item.get_by_text("Rank").first.wait_for()
+    kept = sum(row.kind == KEEP for rows in ReviewStore(db).current().values() for row in rows
+               if len({r.kind for r in rows}) == 1)
+    for _ in range(kept):
+        page.locator("#review-keep").click()
+        page.wait_for_timeout(300)
+    item.get_by_text("This pass is done").wait_for()
+    progress.get_by_text("left under these filters 0").wait_for()
+
+
+def test_relabel_deciding_before_starting_says_so_in_plain_words(page):
+    page.get_by_role("tab", name="Relabel").click()
+    page.locator("#review-keep").click()
+    toast = page.get_by_text("Type your name and press Start reviewing first")
+    toast.first.wait_for()
+    assert "**" not in toast.first.inner_text()
