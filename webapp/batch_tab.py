@@ -4,6 +4,7 @@ A file that cannot be read becomes a row with its error; the others still finish
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,11 @@ from webapp.batch_inputs import batch_items
 from webapp.context import AppContext
 from webapp.face_table import batch_table, summary
 from webapp.shared_predictor import SharedPredictor
+
+# What a visitor reads when classifying one of their files failed in a way the library does not foresee; the
+# exception, which may name server paths or internals, goes to the server log.
+UNEXPECTED = "unexpected error while classifying this file (the server log has the details)"
+log = logging.getLogger(__name__)
 
 
 def build_batch_tab(context: AppContext) -> None:
@@ -42,8 +48,9 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress) -> tu
             rows += face_rows(item.name, predictor.classify(item.read(), item.name).faces)
         except ImageError as err:
             rows.append(error_row(item.name, err.reason))
-        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-            rows.append(error_row(item.name, f"unexpected error: {type(err).__name__}: {err}"))
+        except Exception:  # noqa: BLE001 - one bad file never stops the batch
+            log.exception("classifying %s failed", item.name)   # the details are the operator's, not the visitor's
+            rows.append(error_row(item.name, UNEXPECTED))
     return batch_table(rows), _write_csv(rows), summary(rows)
 
 
