@@ -105,3 +105,26 @@ def test_an_upload_is_still_classified(app_server, tmp_path):
     client = Client(app_server.url, verbose=False)
     overlay, _, raw, _ = client.predict(handle_file(SERVER_FILES["image"]), 0.5, api_name="/classify")
     assert raw["width"] > 0 and os.path.isfile(overlay)
+
+
+@pytest.mark.parametrize("component", ["Audio", "Video", "Gallery", "UploadButton", "Model3D"])
+def test_an_endpoint_added_later_is_guarded_without_code_of_its_own(component, tmp_path):
+    """Any component whose data carries files is checked by GuardedBlocks itself, so a new tab's endpoint is
+    safe the day it is added."""
+    import asyncio
+
+    import gradio as gr
+
+    from webapp.upload_guard import GuardedBlocks
+
+    with GuardedBlocks() as demo:
+        source = getattr(gr, component)()
+        source.change(lambda value: value, source, gr.JSON(), api_name="later")
+    [block_fn] = list(demo.fns.values())
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(b"x")
+    payload = {"path": str(outside)}
+    for value in (payload, [payload], [{"image": payload, "caption": None}]):
+        with pytest.raises(gr.Error) as refused:
+            asyncio.run(demo.preprocess_data(block_fn, [value], None))
+        assert refused.value.message == REFUSED
