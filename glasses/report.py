@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from typing import IO, Iterable
 
 from glasses.predictor import FaceResult
@@ -28,9 +29,31 @@ def _row(path: str, **values) -> dict:
 
 
 def _writable(text: str) -> str:
-    """`text` with the bytes of a file name that is not UTF-8 (which Python hands over surrogate-escaped, and no
-    UTF-8 stream can write) shown as `\\xff`, so that every format can be written and read."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """`text` as one line of plain text that every format can write and that shows in a terminal as it is named.
+
+    The bytes of a file name that is not UTF-8 (which Python hands over surrogate-escaped, and no UTF-8 stream
+    can write) are shown as `\\xff`. Control characters (a terminal acts on ESC sequences, a newline or CR
+    splits a table or CSV row), line and paragraph separators, and format characters (U+202E and the other
+    bidirectional controls reorder the text around them, U+200B and the other invisible ones hide or fake
+    text) are shown the same way, as Python's backslashreplace writes code points: `\\x1b`, `\\x0a` (a newline),
+    `\\u202e`. The joiners U+200C and U+200D are kept: they are part of ordinary text (Persian, Indic scripts,
+    emoji sequences), as is all other printable text. Escaping here, in the rows, keeps table, CSV, JSON, JSONL
+    and the app's tables identical."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if text.isprintable():  # false wherever a character below is escaped (and for a few that are kept)
+        return text
+    return "".join(_escaped(ch) for ch in text)
+
+
+_HIDDEN = {"Cc", "Cf", "Zl", "Zp"}
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def _escaped(ch: str) -> str:
+    if unicodedata.category(ch) in _HIDDEN and ch not in _JOINERS:
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    return ch
 
 
 class RowWriter:

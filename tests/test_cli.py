@@ -340,3 +340,25 @@ def test_broken_onnx_export_falls_back_to_torch_under_auto_only(tmp_path, tiny_p
     assert caught.value.code == 2
     assert capsys.readouterr().err.endswith(f"error: {weights}: cannot use the onnx backend: "
                                             "glasses.onnx is not a usable ONNX export (InvalidProtobuf)\n")
+
+
+@pytest.fixture
+def control_named(tmp_path) -> Path:
+    """A folder of two non-images whose names hold control characters: a colour escape and a newline."""
+    for name in ("a\x1b[31m.jpg", "two\nlines.jpg"):
+        (tmp_path / name).write_bytes(b"not a photo")
+    return tmp_path
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_control_characters_in_file_names_are_escaped_one_line_per_row(control_named, random_weights, capsys,
+                                                                       fmt):
+    code = main(["predict", str(control_named), "--weights", str(random_weights), "--format", fmt, "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert not any(ch in out for ch in "\x1b\r\t\x7f")
+    lines = out.splitlines()
+    assert len(lines) == 3                                   # the header and one line per file
+    assert [first_path(fmt, "\n".join([lines[0], line])) for line in lines[1:]] == [
+        str(control_named / "a\\x1b[31m.jpg"), str(control_named / "two\\x0alines.jpg")]
+    assert all(line.rstrip().endswith("not an image") for line in lines[1:])
