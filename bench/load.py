@@ -1,10 +1,14 @@
-"""Load test of the REST route: N concurrent POST /api/classify on loopback, latency percentiles and errors.
+"""Load test of the REST route: bursts of N concurrent POST /api/classify; latency, errors and server memory.
 
-    python bench/load.py [--requests 50] [--url http://127.0.0.1:7860]
+    python bench/load.py [--requests 50] [--bursts 3] [--photo FILE] [--url http://127.0.0.1:7860 [--pid PID]]
 
-Without --url it starts `python app.py` on a free loopback port and stops it afterwards. The photo is a real
-one from ../shared/data when present (Yale subject01, one face), else a generated image with no face. Every
-request is sent at once (a barrier releases them together); the server serves them in turn.
+Without --url it starts `python app.py` on a free loopback port and stops it afterwards; the app inherits this
+process's environment (e.g. MALLOC_ARENA_MAX). The photo is --photo, else a real one from ../shared/data when
+present (Yale subject01, one face), else a generated image with no face. Every request of a burst is sent at
+once (a barrier releases them together); the server serves them in turn. The memory figures, before the first
+burst and after each, are the server process's VmRSS (now) and VmHWM (its peak so far) from /proc, read once
+the burst is answered and the server has had a moment to settle; a server that keeps its memory flat ends
+every burst near where the first one left it.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REAL_PHOTO = DATA / "yalefaces" / "subject01.glasses"
 
 
-def photo() -> tuple[str, bytes]:
+def photo(path: Path | None = None) -> tuple[str, bytes]:
+    if path:
+        return path.name, path.read_bytes()
     if REAL_PHOTO.is_file():
         return "subject01.gif", REAL_PHOTO.read_bytes()
     out = io.BytesIO()
@@ -63,23 +69,47 @@ def run(url: str, requests: int, name: str, data: bytes) -> tuple[list[float], l
     return [seconds for seconds, _ in results], [error for _, error in results if error], wall
 
 
+# After a burst, how long the server is left alone before its memory is read: long enough for the last
+# responses' buffers to be freed, short enough not to wait for anything slower.
+SETTLE_SECONDS = 2.0
+
+
+def memory(pid: int | None) -> str:
+    """The process's resident memory now and at its peak so far, e.g. 'RSS 912 MB (peak 1,020 MB)'."""
+    if pid is None:
+        return "RSS unknown (give --pid)"
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    mb = {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+    return f"RSS {mb['VmRSS']:,.0f} MB (peak {mb['VmHWM']:,.0f} MB)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=50, help="concurrent requests per burst (default 50)")
+    parser.add_argument("--bursts", type=int, default=3, help="bursts, one after the other (default 3)")
+    parser.add_argument("--photo", type=Path, help="the file to send (default: Yale subject01, else a generated image)")
     parser.add_argument("--url", help="a running app (default: start one on a free loopback port)")
+    parser.add_argument("--pid", type=int, help="with --url: the app's process, to read its memory")
     args = parser.parse_args()
-    name, data = photo()
-    with (contextlib.nullcontext(args.url) if args.url else running_app()) as app:
-        url = args.url or app.url
-        latencies, errors, wall = run(url, args.requests, name, data)
-    ms = [s * 1000 for s in latencies]
-    print(f"{args.requests} concurrent POST /api/classify of {name} ({len(data):,} bytes) to {url}")
-    print(f"latency ms: p50 {percentile(ms, 50):.0f}  p90 {percentile(ms, 90):.0f}  p99 {percentile(ms, 99):.0f}  "
-          f"max {max(ms):.0f}  mean {statistics.mean(ms):.0f}")
-    print(f"wall {wall:.1f} s, {args.requests / wall:.1f} requests/s; errors: {len(errors)}")
-    for error in sorted(set(errors)):
-        print(f"  {errors.count(error)} x {error}")
-    sys.exit(1 if errors else 0)
+    name, data = photo(args.photo)
+    failed = False
+    with (contextlib.nullcontext() if args.url else running_app()) as app:
+        url, pid = (args.url, args.pid) if args.url else (app.url, app.pid)
+        print(f"{args.bursts} bursts of {args.requests} concurrent POST /api/classify of {name} "
+              f"({len(data):,} bytes) to {url}")
+        print(f"before:  {memory(pid)}")
+        for burst in range(1, args.bursts + 1):
+            latencies, errors, wall = run(url, args.requests, name, data)
+            time.sleep(SETTLE_SECONDS)
+            ms = [s * 1000 for s in latencies]
+            print(f"burst {burst}: {memory(pid)}; latency ms p50 {percentile(ms, 50):.0f}  "
+                  f"p90 {percentile(ms, 90):.0f}  p99 {percentile(ms, 99):.0f}  max {max(ms):.0f}  "
+                  f"mean {statistics.mean(ms):.0f}; wall {wall:.1f} s, {args.requests / wall:.1f} requests/s; "
+                  f"errors: {len(errors)}")
+            for error in sorted(set(errors)):
+                print(f"  {errors.count(error)} x {error}")
+            failed = failed or bool(errors)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class RunningApp:
     url: str
     startup_seconds: float         # from starting the process to the first 200 of /api/health
     server_log: Callable[[], str]  # what the app has printed so far (stdout and stderr)
+    pid: int                       # the app's process, e.g. for bench/load.py to read its memory
 
 
 def free_port() -> int:
@@ -36,17 +37,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(*args: str) -> Iterator[RunningApp]:
-    """`args`: more flags for app.py (e.g. --manifest for the Relabel tab)."""
+def running_app(*args: str, env: dict[str, str] | None = None) -> Iterator[RunningApp]:
+    """`args`: more flags for app.py (e.g. --manifest for the Relabel tab); `env`: variables to set for it on
+    top of this process's own."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile("w+") as log:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), *args],
-                                   cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                                   cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         try:
             _wait_for_health(url, process, log, started + STARTUP_TIMEOUT)
-            yield RunningApp(url, time.perf_counter() - started, lambda: _read_all(log))
+            yield RunningApp(url, time.perf_counter() - started, lambda: _read_all(log), process.pid)
         finally:
             process.terminate()
             try:

@@ -233,3 +233,40 @@ def test_a_size_just_over_the_limit_never_reads_as_the_limit():
     assert too_large(MAX_UPLOAD_BYTES + 1) == "too large: 50.1 MB (limit 50 MB)"
     assert too_large(400 * 1024 * 1024) == "too large: 400.0 MB (limit 50 MB)"
     assert too_large() == "too large (limit 50 MB)"   # a chunked upload, cut off before its size is known
+
+
+def answer(url: str, method: str, headers: dict | None = None):
+    """(status, headers, body) of a bodiless request, whatever its status; the headers are looked up by name
+    in any case."""
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "PATCH", "DELETE", "TRACE"])
+def test_every_method_but_post_on_classify_is_405_allowing_post(app_server, method):
+    status, headers, body = answer(f"{app_server.url}/api/classify", method)
+    assert (status, headers["Allow"]) == (405, "POST")
+    if method != "HEAD":   # a HEAD answer has no body
+        assert "curl -F image=@photo.jpg" in json.loads(body)["error"]
+
+
+def test_a_cors_preflight_of_classify_is_405_too(app_server):
+    """The REST routes send no CORS headers, so a browser's preflight is not answered as if they did."""
+    status, headers, _ = answer(f"{app_server.url}/api/classify", "OPTIONS",
+                                {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"})
+    assert (status, headers["Allow"]) == (405, "POST")
+    assert not any(name.lower().startswith("access-control-") for name in headers.keys())
+
+
+def test_health_answers_get_and_head_and_405_otherwise(app_server):
+    url = f"{app_server.url}/api/health"
+    assert answer(url, "HEAD")[::2] == (200, b"")
+    assert json.loads(answer(url, "GET")[2])["status"] == "ok"
+    for method in ["POST", "PUT", "DELETE", "OPTIONS"]:
+        status, headers, body = answer(url, method)
+        assert (status, headers["Allow"], json.loads(body)) == (405, "GET, HEAD",
+                                                                {"error": "/api/health takes GET or HEAD"}), method

@@ -17,11 +17,8 @@ from glasses.report import COLUMNS, RowWriter, error_row, face_rows
 from webapp.batch_inputs import batch_items
 from webapp.context import AppContext
 from webapp.face_table import batch_table, summary
-from webapp.shared_predictor import SharedPredictor
+from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
-# What a visitor reads when classifying one of their files failed in a way the library does not foresee; the
-# exception, which may name server paths or internals, goes to the server log.
-UNEXPECTED = "unexpected error while classifying this file (the server log has the details)"
 log = logging.getLogger(__name__)
 
 
@@ -50,7 +47,7 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress) -> tu
             rows.append(error_row(item.name, err.reason))
         except Exception:  # noqa: BLE001 - one bad file never stops the batch
             log.exception("classifying %s failed", item.name)   # the details are the operator's, not the visitor's
-            rows.append(error_row(item.name, UNEXPECTED))
+            rows.append(error_row(item.name, UNEXPECTED_ERROR))
     return batch_table(rows), _write_csv(rows), summary(rows)
 
 

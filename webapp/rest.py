@@ -3,8 +3,9 @@
     curl -F image=@photo.jpg http://127.0.0.1:7860/api/classify
     -> {"width": W, "height": H, "faces": [{"box": [x1, y1, x2, y2], "face_prob": p, "glasses_prob": q, "label": ...}]}
 
-A bad upload gets 400 (or 413 when too large) with {"error": "<file>: <reason>"}; GET /api/health is 200 once
-the model is loaded (the server only listens after that).
+A bad upload gets 400 (or 413 when too large) with {"error": "<file>: <reason>"}; GET (or HEAD) /api/health
+is 200 once the model is loaded (the server only listens after that). Any other method gets 405 with an
+Allow header naming the methods the route takes.
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive
 
 from glasses import ImageError
 from webapp.limits import MAX_UPLOAD_BYTES, too_large
-from webapp.shared_predictor import SharedPredictor
+from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
 FIELD = "image"
 USAGE = f"send the photo as the multipart form field '{FIELD}', e.g. curl -F {FIELD}=@photo.jpg URL"
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 def rest_router(predictor: SharedPredictor) -> APIRouter:
     router = APIRouter(prefix="/api")
 
-    @router.get("/health")
+    @router.api_route("/health", methods=["GET", "HEAD"])
     def health() -> dict:
         return {"status": "ok", "weights": predictor.weights.name, "threshold": predictor.threshold}
 
@@ -41,56 +43,85 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:   # refuse before reading the body
             return _refuse_unread(f"upload {too_large(declared)}")
-        body = await _body_within_limit(request)
-        if body is None:   # a chunked upload declares no length: cut it off at the limit instead
+        # The form is parsed as the body arrives; the photo goes to a temporary file (in memory up to 1 MB,
+        # then on disk, as Starlette spools uploads), and is read into memory only when the model gets to it,
+        # so that uploads waiting their turn hold a megabyte each at most, not their whole size.
+        # Whatever the parser leaves unread (all of a body that is not a form, the rest of a malformed one) is
+        # read and dropped before the answer, up to the limit: a body too large is told so whatever it holds,
+        # and the connection is left ready for the client's next request.
+        body = _BodyWithinLimit(request.receive)
+        try:
+            try:
+                async with Request(request.scope, body).form(max_files=1, max_fields=10) as form:
+                    await body.drain()
+                    return await _classify_form(predictor, form)
+            except (HTTPException, MultiPartException) as err:
+                await body.drain()
+                return _error(400, f"unreadable form data ({getattr(err, 'detail', err)}); {USAGE}")
+        except _TooLarge:   # a chunked upload declares no length: it is cut off at the limit instead
             return _refuse_unread(f"upload {too_large()}")
-        try:
-            form = await Request(request.scope, _replay(body)).form(max_files=1, max_fields=10)
-        except (HTTPException, MultiPartException) as err:
-            return _error(400, f"unreadable form data ({getattr(err, 'detail', err)}); {USAGE}")
-        upload = form.get(FIELD)
-        if not isinstance(upload, UploadFile):
-            return _error(400, f"no file in the form field '{FIELD}'; {USAGE}")
-        name = upload.filename or FIELD
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            return _error(413, f"{name}: {too_large(upload.size or len(data))}")
-        try:
-            result = await run_in_threadpool(predictor.classify, data, name)
-        except ImageError as err:
-            return _error(400, str(err))
-        except Exception as err:  # noqa: BLE001 - a client gets JSON naming its file, never a bare 500 page
-            log.exception("classifying %s failed", name)
-            return _error(500, f"{name}: unexpected error: {type(err).__name__}: {err}")
-        return JSONResponse(result.to_dict())
 
-    @router.api_route("/classify", methods=["GET", "PUT", "PATCH", "DELETE"])
-    def classify_usage() -> JSONResponse:
-        """Someone who opens the route in a browser, or a script with the wrong method, learns how to call it;
-        without this, Gradio's catch-all mount at / would answer a bare 404."""
-        response = _error(405, f"/api/classify takes POST; {USAGE}")
-        response.headers["Allow"] = "POST"
-        return response
-
+    # Every other method, HEAD and OPTIONS included, is told which one the route takes; without these,
+    # Gradio's catch-all mount at / would answer a bare 404. OPTIONS gets 405 too rather than a 2xx: the
+    # routes send no CORS headers (they serve scripts and services, not pages of other sites), and a 2xx to a
+    # browser's CORS preflight would promise what they do not give.
+    router.add_route(router.prefix + "/classify", _wrong_method("/api/classify takes POST; " + USAGE, "POST"))
+    router.add_route(router.prefix + "/health", _wrong_method("/api/health takes GET or HEAD", "GET, HEAD"))
     return router
 
 
-async def _body_within_limit(request: Request) -> bytes | None:
-    """The request body, or None as soon as it outgrows an upload and its form envelope."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _classify_form(predictor: SharedPredictor, form: FormData) -> JSONResponse:
+    upload = form.get(FIELD)
+    if not isinstance(upload, UploadFile):
+        return _error(400, f"no file in the form field '{FIELD}'; {USAGE}")
+    name = upload.filename or FIELD
+    if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+        return _error(413, f"{name}: {too_large(upload.size)}")
+    try:
+        result = await predictor.classify_async(upload.file, name)
+    except ImageError as err:
+        return _error(400, str(err))
+    except Exception:  # noqa: BLE001 - a client gets JSON naming its file, never a bare 500 page
+        log.exception("classifying %s failed", name)   # the details are the operator's, not the client's
+        return _error(500, f"{name}: {UNEXPECTED_ERROR}")
+    return JSONResponse(result.to_dict())
 
 
-def _replay(body: bytes):
-    """An ASGI `receive` that hands the form parser a body already read."""
-    async def receive() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
-    return receive
+def _wrong_method(message: str, allow: str) -> JSONResponse:
+    """405 naming the methods a route takes. Routed as it is: a Response is an ASGI app, and Starlette routes
+    every method to an ASGI app (a function endpoint would get GET and HEAD only)."""
+    response = _error(405, message)
+    response.headers["Allow"] = allow
+    return response
+
+
+class _TooLarge(Exception):
+    """The request body outgrew an upload and its form envelope."""
+
+
+class _BodyWithinLimit:
+    """The request's `receive`, raising _TooLarge as soon as the body it has handed over outgrows an upload and
+    its form envelope."""
+
+    def __init__(self, receive: Receive):
+        self._receive = receive
+        self._received = 0
+        self._complete = False
+
+    async def __call__(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            self._complete = not message.get("more_body", False)
+            if self._received > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
+                raise _TooLarge
+        return message
+
+    async def drain(self) -> None:
+        """Receive the rest of the body, if any, and drop it."""
+        while not self._complete:
+            if (await self())["type"] == "http.disconnect":
+                raise ClientDisconnect
 
 
 def _error(status: int, message: str) -> JSONResponse:
