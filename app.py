@@ -2,6 +2,8 @@
 
 Host and port come from --host/--port, else Gradio's usual GRADIO_SERVER_NAME/GRADIO_SERVER_PORT, else
 127.0.0.1:7860. The model is loaded before the server listens, so /api/health answers 200 from the start.
+A connection too slow to send its request is closed after 30 s (webapp/connections.py;
+$GLASSES_SLOW_CLIENT_TIMEOUT_S sets other seconds).
 """
 from __future__ import annotations
 
@@ -45,11 +47,16 @@ def main(argv: list[str] | None = None) -> None:
     from glasses.weights import DEFAULT_WEIGHTS
     from relabel.store import StoreError
     from training.manifest import ManifestError
+    from webapp.connections import slow_client_protocol, slow_client_timeouts
     from webapp.context import AppContext
     from webapp.review_desk import ReviewDesk
     from webapp.server import create_app
     from webapp.shared_predictor import SharedPredictor
 
+    try:
+        timeouts = slow_client_timeouts()
+    except ValueError as err:
+        parser.error(str(err))
     weights = args.weights or DEFAULT_WEIGHTS
     try:
         predictor = SharedPredictor.load(weights)
@@ -62,7 +69,9 @@ def main(argv: list[str] | None = None) -> None:
                                    predictor)
         except (ManifestError, StoreError) as err:
             parser.error(f"cannot review: {err}")
-    uvicorn.run(create_app(AppContext(predictor, desk)), host=args.host, port=args.port)
+    # The h11 protocol with limits on slow clients (webapp/connections.py), whether or not httptools is installed.
+    uvicorn.run(create_app(AppContext(predictor, desk)), host=args.host, port=args.port,
+                http=slow_client_protocol(*timeouts))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import gradio as gr
 from fastapi import FastAPI
 
+from webapp.connections import LogClientDisconnects
 from webapp.context import AppContext
 from webapp.limits import MAX_UPLOAD_BYTES
 from webapp.relabel_tab import HOTKEYS_JS
@@ -18,8 +19,9 @@ def create_app(context: AppContext) -> FastAPI:
     # No generated OpenAPI pages: /api/classify reads its form itself, so they would show no parameters;
     # README.md ("App") documents the routes.
     app = FastAPI(title="glasses", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(LogClientDisconnects)   # around the REST routes and Gradio's alike
     app.include_router(rest_router(context.predictor))   # before Gradio's catch-all mount at /
-    # One run of each event at a time (the lock in SharedPredictor orders runs across events and REST);
+    # One run of each event at a time (SharedPredictor's one worker thread orders runs across events and REST);
     # the queue shows visitors their place instead of failing them.
     demo = build_ui(context).queue(default_concurrency_limit=1, max_size=MAX_QUEUE)
     # Gradio refuses input files that were not uploaded (a visitor naming /etc/passwd or a dataset photo) only
