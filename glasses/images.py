@@ -3,6 +3,14 @@
 Every failure is an `ImageError` whose `reason` is short plain words ("not an image", "truncated JPEG",
 "image too large: 30000x30000 (limit 100 megapixels)"), so the CLI, the app and training can report it per file
 and carry on.
+
+`load_image` returns the whole image. `load_image_scaled` returns it no larger than a caller needs (the face
+detector looks at 1280 pixels at most): a JPEG is decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself, other
+formats are decoded whole and then averaged down by a whole factor, band by band, before the 3-byte RGB copy is
+made. Kept at 2560 pixels or more, a 9000x9000 image is 61 MB of RGB (JPEG, 4500x4500) or 27 MB (PNG,
+3000x3000) instead of 243 MB. Either way, an image larger than a few megapixels is converted to RGB band by
+band, so that converting it never copies it whole in its own mode first (a transparent one would be copied
+four times over: 1.2 GB for 9000x9000).
 """
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ import os
 import stat
 import threading
 import warnings
+from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
@@ -26,6 +35,15 @@ _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 _FORMATS_WIDENING_16_BIT = {"PPM"}
 _bomb_limit_lock = threading.Lock()
 _ROTATING_ORIENTATIONS = range(2, 9)   # EXIF orientations 2-8 flip or turn the stored pixels; 1 leaves them
+_TRANSPOSE_FOR_ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,   # as Pillow's
+                              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,    # exif_transpose
+                              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                              8: Image.Transpose.ROTATE_90}
+_SIDE_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+_JPEG_DRAFT_FACTORS = (8, 4, 2)     # the scales libjpeg decodes at directly
+_DRAFTABLE_FORMATS = {"JPEG", "MPO"}   # MPO: a phone's JPEG with extra frames after the first, which is the photo
+# Pixels per band when a large image is converted to RGB band by band: a few MB, whatever the mode.
+_BAND_PIXELS = 1 << 22
 
 
 class ImageError(Exception):
@@ -37,6 +55,42 @@ class ImageError(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class ScaledImage:
+    """An image as a viewer shows it, held as `image` (RGB), which may be smaller than the image itself:
+    `full_size` is the size, as a viewer shows it, of the image at full resolution. Boxes go between the two
+    with `to_full` and `from_full`."""
+
+    image: Image.Image
+    full_size: tuple[int, int]
+
+    @property
+    def reduced(self) -> bool:
+        return self.image.size != self.full_size
+
+    @property
+    def scale(self) -> float:
+        """Pixels of `image` per pixel of the full image, along the axis that was reduced most (1.0: not reduced)."""
+        return min(self.image.width / self.full_size[0], self.image.height / self.full_size[1])
+
+    def to_full(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A box (x1, y1, x2, y2) in pixels of `image` as pixels of the full image, inside it."""
+        if not self.reduced:
+            return tuple(box)
+        width, height = self.full_size
+        sx, sy = width / self.image.width, height / self.image.height
+        x1, y1, x2, y2 = box
+        return (min(x1 * sx, width), min(y1 * sy, height), min(x2 * sx, width), min(y2 * sy, height))
+
+    def from_full(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A box in pixels of the full image as pixels of `image`."""
+        if not self.reduced:
+            return tuple(box)
+        sx, sy = self.image.width / self.full_size[0], self.image.height / self.full_size[1]
+        x1, y1, x2, y2 = box
+        return (x1 * sx, y1 * sy, x2 * sx, y2 * sy)
+
+
 def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Return `source` as an 8-bit RGB image, oriented as a viewer shows it (EXIF orientation applied).
 
@@ -44,11 +98,33 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     HxWx3 / HxW uint8 array; another type raises TypeError. Transparent pixels are composited over white; 16-bit
     images are scaled, not clipped, to 8 bits.
     """
+    return _load(source, max_pixels, at_least=None).image
+
+
+def load_image_scaled(source: ImageSource, at_least: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> ScaledImage:
+    """`source` read as `load_image` reads it (same sources, same errors, same limit, which applies to the full
+    size), but held at the smallest scale the reading allows whose longer side is still `at_least` pixels or more.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 scale where one of them is large enough (libjpeg's DCT scaling: a
+    fraction of the time and memory of a full decode); whatever is left over, and any other format, decoded at
+    full size, is averaged down by the largest whole factor that keeps `at_least` (Image.reduce), band by band
+    while it is converted to RGB, so that no full-size RGB copy is made. An image whose longer side is under
+    twice `at_least` is read exactly as `load_image` reads it (`reduced` is False).
+    """
+    if at_least < 1:
+        raise ValueError(f"at_least must be a positive number of pixels, got {at_least}")
+    return _load(source, max_pixels, at_least)
+
+
+def _load(source: ImageSource, max_pixels: int, at_least: int | None) -> ScaledImage:
+    """`at_least` None: the whole image."""
     if isinstance(source, (bytearray, memoryview)):
         source = bytes(source)
     if isinstance(source, np.ndarray):
         _check_array(source, max_pixels)
-        return _array_to_rgb(source)
+        rgb = _array_to_rgb(source)
+        factor = _reduce_factor(rgb.size, at_least)
+        return ScaledImage(rgb.reduce(factor) if factor > 1 else rgb, rgb.size)
     if isinstance(source, Image.Image):
         name, image = getattr(source, "filename", "") or "<image>", source
         _check_size(name, image.size, max_pixels)
@@ -64,13 +140,48 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     else:
         raise TypeError(f"cannot read an image from a {type(source).__name__}; "
                         "give a path, bytes, a PIL image or a numpy array")
+    stored_size = image.size
+    if at_least is not None and not isinstance(source, Image.Image):  # a caller's image is never drafted: that
+        _draft(image, at_least)                                        # would change it under the caller
     try:
         image.load()
     except Image.DecompressionBombError:
         raise _too_large(name, image.size, max_pixels) from None
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise ImageError(name, _decode_failure(image.format, err)) from None
-    return _to_rgb(_apply_exif_orientation(image), image.format)
+    factor = _reduce_factor(image.size, at_least)
+    if factor == 1 and image.size == stored_size:
+        rgb = _reduced_rgb(_apply_exif_orientation(image), 1, image.format)
+        return ScaledImage(rgb, rgb.size)
+    orientation = _orientation(image)
+    rgb = _reduced_rgb(image, factor, image.format)
+    if orientation in _ROTATING_ORIENTATIONS:
+        rgb = rgb.transpose(_TRANSPOSE_FOR_ORIENTATION[orientation])
+    if orientation in _SIDE_SWAPPING_ORIENTATIONS:
+        stored_size = stored_size[::-1]
+    return ScaledImage(rgb, stored_size)
+
+
+def _reduce_factor(size: tuple[int, int], at_least: int | None) -> int:
+    """The largest whole factor that keeps the longer side of `size` at `at_least` pixels or more."""
+    return max(1, max(size) // at_least) if at_least else 1
+
+
+def _draft(image: Image.Image, at_least: int) -> None:
+    """Have a JPEG decoded at the smallest of libjpeg's scales (1/8, 1/4, 1/2) whose longer side is still
+    `at_least` or more, in the image's own mode. Other formats, and JPEGs that libjpeg cannot scale (Pillow
+    declines, e.g. when the file has several tiles), are left to be decoded whole."""
+    if image.format not in _DRAFTABLE_FORMATS:
+        return
+    wanted = _reduce_factor(image.size, at_least)
+    factor = next((f for f in _JPEG_DRAFT_FACTORS if f <= wanted and min(image.size) >= f), None)
+    if factor is None:
+        return
+    # Pillow picks the largest scale whose result is no smaller than the size asked for: ask for exactly 1/factor.
+    try:
+        image.draft(None, (image.width // factor, image.height // factor))
+    except Exception:  # noqa: BLE001 - a JPEG Pillow cannot draft is still readable whole
+        pass
 
 
 def _check_file(name: str) -> None:
@@ -179,15 +290,46 @@ def _apply_exif_orientation(image: Image.Image) -> Image.Image:
         return image
 
 
-def _to_rgb(image: Image.Image, stored_format: str | None = None) -> Image.Image:
-    """`stored_format`: the format the pixels were read from (EXIF rotation drops `image.format`)."""
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation, 1 (as stored) when absent or unreadable."""
+    try:
+        return image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # noqa: BLE001 - broken metadata must not cost the user a readable photo
+        return 1
+
+
+def _reduced_rgb(image: Image.Image, factor: int, stored_format: str | None) -> Image.Image:
+    """`_to_rgb(image).reduce(factor)` (`factor` 1: `_to_rgb(image)`), pixel for pixel, without the whole-image
+    copies that converting makes (a transparent image's: RGBA, a white background, their composite, then RGB;
+    1.2 GB for 9000x9000): an image of more than one band's pixels, other than RGB, is converted in bands of
+    whole multiples of `factor` rows, each averaged down before the next is converted. Samples whose scaling
+    depends on the whole image's values (32-bit "I" and "F") are scaled by the whole image's extrema, as
+    `_to_rgb` scales them."""
+    if image.mode == "RGB":
+        return image.reduce(factor) if factor > 1 else image
+    width, height = image.size
+    if factor == 1 and width * height <= _BAND_PIXELS:
+        return _to_rgb(image, stored_format)
+    extrema = image.getextrema() if image.mode in ("I", "F") else None
+    rows = factor * max(1, _BAND_PIXELS // (width * factor))
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        band = _to_rgb(image.crop((0, top, width, min(height, top + rows))), stored_format, extrema)
+        reduced.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return reduced
+
+
+def _to_rgb(image: Image.Image, stored_format: str | None = None,
+            extrema: tuple[float, float] | None = None) -> Image.Image:
+    """`stored_format`: the format the pixels were read from (EXIF rotation drops `image.format`). `extrema`:
+    for a band of a larger "I" or "F" image, the whole image's (lowest, highest) sample, which sets the scaling."""
     if image.mode == "RGB":
         return image
     if image.mode in _SIXTEEN_BIT_MODES or (image.mode == "I" and stored_format in _FORMATS_WIDENING_16_BIT):
         scaled = np.asarray(image).astype(np.float32) / 257.0
         return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8)).convert("RGB")
     if image.mode in ("I", "F"):  # 32-bit samples whose depth the file does not say (TIFF): scaled as arrays are
-        return _array_to_rgb(np.asarray(image))
+        return _array_to_rgb(np.asarray(image), extrema)
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -204,17 +346,22 @@ def _check_array(array: np.ndarray, max_pixels: int) -> None:
     _check_size("<array>", (array.shape[1], array.shape[0]), max_pixels)
 
 
-def _array_to_rgb(array: np.ndarray) -> Image.Image:
+def _array_to_rgb(array: np.ndarray, extrema: tuple[float, float] | None = None) -> Image.Image:
     """Arrays from callers (checked by _check_array): uint8 as is, uint16 scaled by 1/257, floats in 0..1 by 255;
-    other integers as is unless they exceed 255 (then taken as 16-bit)."""
+    other integers as is unless they exceed 255 (then taken as 16-bit). `extrema`: the (lowest, highest) value
+    that decides the scaling, when `array` is a band of a larger image; the array's own when None."""
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.dtype != np.uint8:
         values = array.astype(np.float64)
-        if array.dtype == np.uint16 or (np.issubdtype(array.dtype, np.integer) and values.max() > 255):
+        if array.dtype == np.uint16:
             values = values / 257.0
-        elif np.issubdtype(array.dtype, np.floating) and values.min() >= 0.0 and values.max() <= 1.0:
-            values = values * 255.0
+        else:
+            lowest, highest = extrema if extrema is not None else (values.min(), values.max())
+            if np.issubdtype(array.dtype, np.integer) and highest > 255:
+                values = values / 257.0
+            elif np.issubdtype(array.dtype, np.floating) and lowest >= 0.0 and highest <= 1.0:
+                values = values * 255.0
         array = np.clip(np.rint(values), 0, 255).astype(np.uint8)
     image = Image.fromarray(array)
     return _to_rgb(image) if image.mode != "RGB" else image

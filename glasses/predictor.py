@@ -1,6 +1,7 @@
 """The Python API that the CLI, the app and training share: image in, one FaceResult per face out."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -9,12 +10,13 @@ from PIL import Image
 
 from glasses.crop import as_batch, crop_face
 from glasses.detect import FaceDetector
-from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, load_image
+from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, ScaledImage, load_image_scaled
 from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
 from glasses.weights import DEFAULT_WEIGHTS
 
 GLASSES, NO_GLASSES = "glasses", "no_glasses"
+CLASSIFY_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,15 @@ class Predictor:
 
     `threshold=None` takes the one recorded with the model (chosen on validation data). `backend`: what runs
     the classifier, see glasses.runtime ("auto" picks onnxruntime where it can; `self.backend` says which).
+
+    A photo is read at no more than it is worth (glasses.images.load_image_scaled): reduced by a whole factor,
+    or by libjpeg's 1/2, 1/4, 1/8, as long as its longer side keeps `read_side` = 2 * `max_side` pixels, twice
+    the most the detector looks at. Photos under twice that (5120 pixels on the longer side with the defaults;
+    a 12-megapixel phone photo has 4000) are read whole, exactly as glasses.load_image reads them; a 9000x9000
+    one is held at 4500x4500 (JPEG, decoded at half scale) or 3000x3000 (other formats). Faces are cut from
+    that copy while each spans at least the classifier's input there; when one is smaller, the photo is read
+    again at the scale it needs (at most full size) for the crops. Boxes are always in pixels of the full
+    image as a viewer shows it.
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "cpu", threshold: float | None = None,
@@ -58,23 +69,49 @@ class Predictor:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.max_pixels = max_pixels
         self.detector = FaceDetector(device=device, min_face_size=min_face_size, max_side=max_side)
+        self.read_side = 2 * max_side   # photos are held with at least this many pixels on their longer side
 
     def predict(self, image: ImageSource) -> list[FaceResult]:
         """Faces in `image` (path, bytes, PIL image or array), largest first; [] when none is found.
 
         Raises glasses.ImageError, with a reason a person understands, when the image cannot be read.
         """
-        image = load_image(image, self.max_pixels)
-        faces = self.detector.detect(image)
-        probs = self.classify([crop_face(image, face.box, self.input_size, self.crop_margin) for face in faces])
-        return [FaceResult(box=tuple(int(round(v)) for v in face.box), face_prob=round(face.prob, 4),
-                           glasses_prob=round(float(p), 4), label=label_for(float(p), self.threshold))
-                for face, p in zip(faces, probs)]
+        return self.predict_scaled(image)[1]
+
+    def predict_scaled(self, image: ImageSource) -> tuple[ScaledImage, list[FaceResult]]:
+        """`predict`, with the copy of the photo it read: `full_size` is the photo's size as a viewer shows it
+        (the boxes' frame), `image` the photo at no less than `read_side` pixels on its longer side (the
+        whole photo when under twice that); `from_full` maps the boxes onto it, e.g. to draw them."""
+        scaled = load_image_scaled(image, self.read_side, self.max_pixels)
+        faces = self.detector.detect(scaled.image, scaled.full_size)
+        boxes = [scaled.to_full(face.box) for face in faces]
+        probs = self.classify(self._crops(image, scaled, boxes))
+        return scaled, [FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
+                                   glasses_prob=round(float(p), 4), label=label_for(float(p), self.threshold))
+                        for face, box, p in zip(faces, boxes, probs)]
+
+    def _crops(self, source: ImageSource, scaled: ScaledImage,
+               boxes: list[tuple[float, float, float, float]]) -> list[Image.Image]:
+        """The classifier's crop of each box (in pixels of the full image), cut from `scaled` when every crop
+        spans at least the classifier's input there, else from `source` read again at the scale the smallest
+        crop needs, so that no crop is enlarged that the full image would have shrunk."""
+        if not boxes:
+            return []
+        if scaled.reduced:
+            smallest = min(max(x2 - x1, y2 - y1) for x1, y1, x2, y2 in boxes) * (1 + self.crop_margin)
+            if smallest * scaled.scale < self.input_size:
+                wanted = math.ceil(max(scaled.full_size) * self.input_size / max(smallest, 1.0))
+                scaled = load_image_scaled(source, wanted, self.max_pixels)
+        return [crop_face(scaled.image, scaled.from_full(box), self.input_size, self.crop_margin) for box in boxes]
 
     def classify(self, crops: list[Image.Image]) -> np.ndarray:
         """P(glasses) for face crops made by glasses.crop.crop_face at this model's size and margin, mirror-averaged
         near this Predictor's threshold as the model file says (glasses.mirror)."""
         if not crops:
             return np.zeros(0, np.float32)
-        batch = as_batch(np.stack([np.asarray(c.convert("RGB")) for c in crops]))
-        return glasses_probs(self.classifier, batch, self.threshold, self.mirror_band)
+        # In batches of at most CLASSIFY_BATCH faces: each face's answer is its own, and one batch of a crowd's
+        # 1200 faces held 1.6 GB of activations.
+        return np.concatenate([
+            glasses_probs(self.classifier, as_batch(np.stack([np.asarray(c.convert("RGB")) for c in part])),
+                          self.threshold, self.mirror_band)
+            for part in (crops[i:i + CLASSIFY_BATCH] for i in range(0, len(crops), CLASSIFY_BATCH))])

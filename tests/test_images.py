@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glasses.images import DEFAULT_MAX_PIXELS, ImageError, load_image
+import glasses.images
+from glasses.images import DEFAULT_MAX_PIXELS, ImageError, ScaledImage, load_image, load_image_scaled
 
 ORIENTATION = 0x0112
 
@@ -434,3 +435,138 @@ def test_array_scaling_follows_the_dtype_not_the_values():
     assert pixels(load_image(dark16))[0, 0].tolist() == [1, 1, 1]
     mask = np.array([[0, 1], [1, 0]], np.int64)                # small integers stay as they are
     assert pixels(load_image(mask))[0, 1].tolist() == [1, 1, 1]
+
+
+# ---------------------------------------------------------------- reading large images at reduced scale
+
+@pytest.fixture
+def conversions(monkeypatch):
+    """The (size, mode) of every image Image.convert is called on, and the size of every image it returns."""
+    calls = []
+    original = Image.Image.convert
+
+    def spy(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        calls.append((self.size, result.size))
+        return result
+
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    return calls
+
+
+def test_large_jpeg_is_decoded_at_reduced_scale_by_libjpeg(tmp_path):
+    """4000x3000, at least 700 wanted: a whole-factor reduce after a full decode would give 800x600 (4000 // 700
+    = 5); libjpeg's 1/4 scale gives 1000x750, and nothing is left for a reduce to take."""
+    path = tmp_path / "big.jpg"
+    gradient(4000, 3000).save(path, quality=90)
+    scaled = load_image_scaled(path, 700)
+    assert scaled.image.size == (1000, 750) and scaled.image.mode == "RGB"
+    assert scaled.full_size == (4000, 3000) and scaled.reduced
+    assert scaled.scale == 0.25
+    full = load_image(path).reduce(4)
+    assert np.abs(pixels(scaled.image) - pixels(full)).mean() < 2
+
+
+def test_jpeg_beyond_libjpegs_scales_is_reduced_further(tmp_path):
+    path = tmp_path / "huge.jpg"
+    gradient(8000, 500).save(path, quality=90)
+    scaled = load_image_scaled(path, 400)          # 1/8 by libjpeg (1000x63), then halved: 500x32
+    assert scaled.image.size == (500, 32) and scaled.full_size == (8000, 500)
+
+
+def test_large_grayscale_png_is_reduced_before_it_becomes_rgb(tmp_path, conversions):
+    """The 3-byte RGB copy is made of bands already averaged down, never of the whole 6000x4000 image."""
+    path = tmp_path / "black.png"
+    Image.new("L", (6000, 4000), 0).save(path)
+    scaled = load_image_scaled(path, 1000)
+    assert scaled.image.size == (1000, 667) and scaled.full_size == (6000, 4000)
+    assert (pixels(scaled.image) == 0).all()
+    assert conversions and all(size[0] < 6000 or size[1] < 4000 for size, _ in conversions), conversions
+
+
+@pytest.mark.parametrize("mode", ["L", "1", "P", "RGBA", "LA", "I;16", "I", "F", "CMYK"])
+def test_banded_conversion_matches_converting_the_whole_image(monkeypatch, mode):
+    """load_image and load_image_scaled convert large images band by band: pixel for pixel what converting the
+    whole image gives (then reduced), with bands far smaller than the image; 32-bit samples scaled by the whole
+    image's values (one bright pixel in the last band darkens every band, as it does the whole image)."""
+    rng = np.random.default_rng(3)
+    if mode in ("I;16", "I", "F"):
+        values = {"I;16": rng.integers(0, 65536, (301, 257)).astype(np.uint16),
+                  "I": rng.integers(0, 256, (301, 257)).astype(np.int32),
+                  "F": rng.random((301, 257)).astype(np.float32)}[mode]
+        if mode == "I":
+            values[300, 256] = 40000
+        image = Image.fromarray(values)
+    else:
+        image = Image.fromarray(rng.integers(0, 256, (301, 257, 4), dtype=np.uint8), "RGBA").convert(mode)
+        if mode == "P":
+            image.info["transparency"] = 5
+    whole = glasses.images._to_rgb(image.copy())
+    monkeypatch.setattr(glasses.images, "_BAND_PIXELS", 3000)
+    assert (pixels(load_image(image)) == pixels(whole)).all()
+    scaled = load_image_scaled(image, 75)         # 301 // 75: reduced by 4
+    assert scaled.image.size == whole.reduce(4).size == (65, 76)
+    assert (pixels(scaled.image) == pixels(whole.reduce(4))).all()
+
+
+def test_a_large_transparent_image_is_made_rgb_band_by_band(tmp_path, conversions):
+    """Compositing a whole 3000x2000 RGBA image over white would make four copies of it; bands make none."""
+    path = tmp_path / "clear.png"
+    Image.new("RGBA", (3000, 2000), (0, 0, 0, 0)).save(path)
+    image = load_image(path)
+    assert image.size == (3000, 2000) and (pixels(image) == 255).all()
+    assert conversions and all(size != (3000, 2000) for size, _ in conversions), conversions
+
+
+def test_small_images_are_read_exactly_as_load_image_reads_them(tmp_path):
+    path = tmp_path / "photo.jpg"
+    noise(1999, 1500).save(path, quality=90)
+    scaled = load_image_scaled(path, 1000)          # under twice 1000 on the longer side: not reduced
+    assert not scaled.reduced and scaled.full_size == (1999, 1500) and scaled.scale == 1.0
+    assert (pixels(scaled.image) == pixels(load_image(path))).all()
+    loaded = load_image(path)
+    assert load_image_scaled(loaded, 1000).image is loaded
+
+
+@pytest.mark.parametrize("orientation, full_size", [(3, (3200, 1600)), (6, (1600, 3200)), (8, (1600, 3200))])
+def test_reduced_jpeg_is_turned_as_exif_says(orientation, full_size):
+    """Stored 3200x1600 with a red mark in its top-left corner; held at 1/4 scale, turned like load_image's."""
+    stored = np.zeros((1600, 3200, 3), np.uint8)
+    stored[:200, :200] = (255, 0, 0)
+    tags = Image.Exif()
+    tags[ORIENTATION] = orientation
+    data = encode(Image.fromarray(stored), "JPEG", quality=95, exif=tags.tobytes())
+    scaled = load_image_scaled(data, 800)
+    assert scaled.full_size == full_size == load_image(data).size
+    assert scaled.image.size == (full_size[0] // 4, full_size[1] // 4)
+    whole = pixels(load_image(data).reduce(4))
+    assert np.abs(pixels(scaled.image) - whole).mean() < 2
+
+
+def test_reduced_read_keeps_load_images_limit_and_errors(tmp_path):
+    assert reason_of(png_claiming_size(20000, 20000)) == "image too large: 20000x20000 (limit 100 megapixels)"
+    with pytest.raises(ImageError) as caught:
+        load_image_scaled(png_claiming_size(20000, 20000), 1000)
+    assert caught.value.reason == "image too large: 20000x20000 (limit 100 megapixels)"
+    with pytest.raises(ImageError) as caught:
+        load_image_scaled(b"hello, world", 1000)
+    assert caught.value.reason == "not an image"
+
+
+def test_a_callers_unloaded_jpeg_is_not_drafted_under_it(tmp_path):
+    path = tmp_path / "big.jpg"
+    gradient(3000, 2000).save(path, quality=90)
+    opened = Image.open(path)
+    scaled = load_image_scaled(opened, 500)
+    opened.load()
+    assert opened.size == (3000, 2000)
+    assert scaled.image.size == (500, 334) and scaled.full_size == (3000, 2000)
+
+
+def test_scaled_image_maps_boxes_both_ways():
+    scaled = ScaledImage(Image.new("RGB", (250, 100)), (1000, 400))
+    assert scaled.to_full((10, 20, 30, 40)) == (40, 80, 120, 160)
+    assert scaled.from_full((40, 80, 120, 160)) == (10, 20, 30, 40)
+    assert scaled.to_full((0, 0, 251, 101)) == (0, 0, 1000, 400)     # never past the full image's edge
+    whole = ScaledImage(Image.new("RGB", (7, 5)), (7, 5))
+    assert whole.to_full((1.5, 2, 3, 4)) == (1.5, 2, 3, 4) and not whole.reduced
