@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 from webapp.batch_tab import classify_batch
 from webapp.shared_predictor import UNEXPECTED_ERROR
@@ -25,3 +26,29 @@ def test_an_unexpected_failure_is_a_row_without_server_paths_and_is_logged(tmp_p
     assert [(row[0], row[-1]) for row in table] == [("photo.png", UNEXPECTED_ERROR)]
     assert "/srv/secret" not in open(csv_path).read()
     assert "/srv/secret" in caplog.text   # the operator still learns what happened
+
+
+class CountingModel:
+    """Classifies every photo as faceless, counting its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def classify(self, source, name):
+        self.calls += 1
+        return SimpleNamespace(faces=[])
+
+
+def test_files_past_the_time_budget_are_rows_saying_so_not_classified(tmp_path):
+    paths = []
+    for i in range(3):
+        (tmp_path / f"{i}.png").write_bytes(b"whatever")
+        paths.append(str(tmp_path / f"{i}.png"))
+    model = CountingModel()
+    table, _, _ = classify_batch(model, paths, NoProgress(), budget_s=-1)   # over budget from the start
+    assert model.calls == 0
+    assert [row[-1] for row in table] == ["not classified: the batch ran past its -1 s; drop the files not "
+                                          "classified in another batch"] * 3
+    model = CountingModel()
+    table, _, _ = classify_batch(model, paths, NoProgress(), budget_s=60)
+    assert model.calls == 3 and [row[-2] for row in table] == ["no_face"] * 3

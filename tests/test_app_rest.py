@@ -85,7 +85,8 @@ def test_size_is_as_a_viewer_shows_it(app_server):
     ("notes.jpg", b"shopping list: milk, eggs", "notes.jpg: not an image"),
     ("empty.png", b"", "empty.png: empty file"),
     ("cut.png", png((200, 200))[:300], "cut.png: truncated PNG"),
-    ("huge.png", png((11000, 10000), mode="1"), "huge.png: image too large: 11000x10000 (limit 100 megapixels)"),
+    # The app's limit is half the CLI's: a 56-megapixel image the CLI would read is refused here.
+    ("huge.png", png((8000, 7000), mode="1"), "huge.png: image too large: 8000x7000 (limit 50 megapixels)"),
 ])
 def test_unreadable_image_is_400_naming_file_and_reason(app_server, name, data, reason):
     assert classify(app_server, name, data) == (400, {"error": reason})
@@ -270,3 +271,14 @@ def test_health_answers_get_and_head_and_405_otherwise(app_server):
         status, headers, body = answer(url, method)
         assert (status, headers["Allow"], json.loads(body)) == (405, "GET, HEAD",
                                                                 {"error": "/api/health takes GET or HEAD"}), method
+
+
+def test_a_large_photo_is_answered_in_its_full_size_and_drawn_reduced(app_server, client, tmp_path):
+    """A 6000x4000 JPEG is read at half scale (libjpeg's draft): the JSON gives the photo's own size, the
+    Classify tab's overlay is the reduced copy, which is all a screen shows."""
+    photo = tmp_path / "large.jpg"
+    Image.new("RGB", (6000, 4000), (90, 110, 130)).save(photo, quality=80)
+    assert classify(app_server, "large.jpg", photo.read_bytes()) == (200, {"width": 6000, "height": 4000,
+                                                                           "faces": []})
+    overlay, _, raw, _ = client.predict(handle_file(photo), 0.5, api_name="/classify")
+    assert (raw["width"], raw["height"]) == (6000, 4000) and Image.open(overlay).size == (3000, 2000)

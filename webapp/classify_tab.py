@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from glasses import FaceResult, ImageError, draw_overlay, load_image
+from glasses import FaceResult, ImageError
 from glasses.report import face_rows
 from webapp.context import AppContext
 from webapp.face_table import PHOTO_COLUMNS, photo_table, summary
@@ -47,7 +47,10 @@ def build_classify_tab(context: AppContext) -> None:
     # webapp.upload_guard makes sure it is an upload. `input`, not `change`: a photo dropped onto the one
     # shown changes the value twice (cleared, then set) but is one visitor's action, classified once.
     photo.input(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
-    threshold.change(rethreshold, [found, threshold], outputs, api_name="threshold")
+    def on_threshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+        return rethreshold(predictor, found, threshold)
+
+    threshold.change(on_threshold, [found, threshold], outputs, api_name="threshold")
 
 
 def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
@@ -73,21 +76,21 @@ def _checked_threshold(value) -> float:
     raise gr.Error(f"the threshold must be a number from 0 to 1, got {value!r}", print_exception=False)
 
 
-def rethreshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+def rethreshold(predictor: SharedPredictor, found: tuple[str, str, list[FaceResult]] | None, threshold: float):
     if found is None:   # no photo yet: nothing to re-label
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     path, name, faces = found
     try:
-        image = load_image(path)
+        photo = predictor.read(path, name)
     except ImageError:
         raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again",
                        print_exception=False) from None
-    return _show(name, Classified(image, faces), threshold)
+    return _show(name, Classified(photo, faces), threshold)
 
 
 def _show(name: str, result: Classified, threshold: float):
     """Overlay, table, JSON and verdict of `result` labelled at `threshold`."""
-    shown = Classified(result.image, [face.with_threshold(threshold) for face in result.faces])
+    shown = result.with_threshold(threshold)
     verdict = summary(face_rows(name, shown.faces)) if shown.faces else "no face found"
-    return draw_overlay(shown.image, shown.faces), photo_table(name, shown.faces), shown.to_dict(), \
+    return shown.overlay(), photo_table(name, shown.faces), shown.to_dict(), \
         f"**{literal(name)}**: {verdict}"

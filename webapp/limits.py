@@ -1,7 +1,10 @@
-"""How much one upload may weigh, in one place so the REST route, Gradio's uploads and zip members agree.
+"""How much one upload may weigh and cost, in one place so the REST route, Gradio's uploads and zip members
+agree.
 
-The pixel limit is the library's (glasses.images.DEFAULT_MAX_PIXELS, applied by the Predictor): it refuses
-an image before decoding it, whatever its size in bytes.
+The pixel limit refuses an image before decoding it, whatever its size in bytes. The app's is half the CLI's
+(glasses.images.DEFAULT_MAX_PIXELS, 100 megapixels): a public server decodes what any visitor sends, and the
+decode is the part of an image's cost that grows with its pixels (about 0.3-0.6 GB at 50 megapixels,
+bench/huge_image.py), while 50 megapixels still takes the full-size photos of 48- and 50-megapixel phones.
 """
 from __future__ import annotations
 
@@ -13,6 +16,11 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # compress, so a 50 MB zip of them unpacks to little more); the rest are reported as one error row, not read.
 MAX_ZIP_IMAGES = 1000
 MAX_ZIP_UNPACKED_BYTES = 1024 ** 3
+WEB_MAX_PIXELS = 50_000_000
+# One Batch run classifies for at most this long; the files it did not reach are rows saying so. Visitors
+# are served one at a time, so one batch of a thousand large photos would otherwise hold everyone else's
+# photos for a quarter of an hour.
+BATCH_TIME_BUDGET_S = 300
 
 
 def too_large(size: int | None = None) -> str:

@@ -19,14 +19,15 @@ import ctypes.util
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from PIL import Image
 
-from glasses import FaceResult, ImageError, Predictor, load_image
-from glasses.images import ImageSource
+from glasses import FaceResult, ImageError, Predictor, draw_overlay
+from glasses.images import ImageSource, ScaledImage, load_image_scaled
+from webapp.limits import WEB_MAX_PIXELS
 
 T = TypeVar("T")
 
@@ -37,14 +38,25 @@ UNEXPECTED_ERROR = "unexpected error while classifying this file (the server log
 
 @dataclass(frozen=True)
 class Classified:
-    """A photo as a viewer shows it (EXIF rotation applied) and its faces, largest first."""
+    """A photo and its faces, largest first. `photo` holds it as a viewer shows it (EXIF rotation applied), at
+    no more than it is worth showing (at least Predictor.read_side pixels on its longer side; a large photo is
+    held reduced); the faces' boxes are in pixels of the full photo, whose size `photo.full_size` is."""
 
-    image: Image.Image
+    photo: ScaledImage
     faces: list[FaceResult]
 
     def to_dict(self) -> dict:
         """The JSON the REST route returns and the Classify tab shows."""
-        return {"width": self.image.width, "height": self.image.height, "faces": [f.to_dict() for f in self.faces]}
+        width, height = self.photo.full_size
+        return {"width": width, "height": height, "faces": [f.to_dict() for f in self.faces]}
+
+    def with_threshold(self, threshold: float) -> "Classified":
+        return Classified(self.photo, [face.with_threshold(threshold) for face in self.faces])
+
+    def overlay(self) -> Image.Image:
+        """The photo as held, with each face's box, label and confidence drawn at its place there."""
+        shown = [replace(face, box=tuple(round(v) for v in self.photo.from_full(face.box))) for face in self.faces]
+        return draw_overlay(self.photo.image, shown)
 
 
 class SharedPredictor:
@@ -58,8 +70,13 @@ class SharedPredictor:
         self._worker_thread: threading.Thread | None = None
 
     @classmethod
-    def load(cls, weights: Path, device: str = "cpu") -> "SharedPredictor":
-        return cls(Predictor(weights, device=device), weights)
+    def load(cls, weights: Path, device: str = "cpu", max_pixels: int = WEB_MAX_PIXELS) -> "SharedPredictor":
+        """The app's model: photos over `max_pixels` are refused before they are decoded."""
+        return cls(Predictor(weights, device=device, max_pixels=max_pixels), weights)
+
+    @property
+    def max_pixels(self) -> int:
+        return self.predictor.max_pixels
 
     @property
     def threshold(self) -> float:
@@ -78,15 +95,26 @@ class SharedPredictor:
         memory only while it is classified, not while it waits its turn."""
         return await asyncio.wrap_future(self._worker.submit(self._on_worker, self._classify, source, name))
 
+    def read(self, source: ImageSource, name: str) -> ScaledImage:
+        """The photo as `classify` holds it, without the model (the Classify tab re-draws a photo with its
+        faces relabelled); an unreadable one raises ImageError naming `name`."""
+        return self._run(self._read, source, name)
+
+    def _read(self, source: ImageSource, name: str) -> ScaledImage:
+        try:
+            return load_image_scaled(source, self.predictor.read_side, self.predictor.max_pixels)
+        except ImageError as err:
+            raise ImageError(name, err.reason) from None
+
     def _classify(self, source: ImageSource | BinaryIO, name: str) -> Classified:
         if hasattr(source, "read"):
             source.seek(0)
             source = source.read()
         try:
-            image = load_image(source, self.predictor.max_pixels)
+            photo, faces = self.predictor.predict_scaled(source)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
-        return Classified(image, self.predictor.predict(image))
+        return Classified(photo, faces)
 
     def _run(self, work: Callable[..., T], *args) -> T:
         """`work(*args)` on the worker thread, the caller waiting; at once when the caller is the worker."""
