@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import urllib.request
 
 import pytest
@@ -91,11 +92,16 @@ def test_a_file_inside_the_upload_folder_reached_by_a_symlink_from_outside_is_re
     uploads = get_upload_folder()
     os.makedirs(uploads, exist_ok=True)
     link = os.path.join(uploads, f"glasses-test-link-{os.getpid()}.png")
+    copy = os.path.join(uploads, f"glasses-test-copy-{os.getpid()}.png")
     os.symlink(SERVER_FILES["image"], link)
+    shutil.copy(SERVER_FILES["image"], copy)
     try:
         assert_refused(call(app_server, "classify", [{"path": link, "meta": TAG}, 0.5]), SERVER_FILES["image"])
+        event, _ = call(app_server, "classify", [{"path": copy, "meta": TAG}, 0.5])   # the same folder, a file
+        assert event == "complete"
     finally:
         os.unlink(link)
+        os.unlink(copy)
 
 
 def test_an_upload_is_still_classified(app_server, tmp_path):
@@ -107,10 +113,16 @@ def test_an_upload_is_still_classified(app_server, tmp_path):
     assert raw["width"] > 0 and os.path.isfile(overlay)
 
 
-@pytest.mark.parametrize("component", ["Audio", "Video", "Gallery", "UploadButton", "Model3D"])
-def test_an_endpoint_added_later_is_guarded_without_code_of_its_own(component, tmp_path):
-    """Any component whose data carries files is checked by GuardedBlocks itself, so a new tab's endpoint is
-    safe the day it is added."""
+SHAPES_FOR = {   # how each component's value names one file
+    "Video": lambda ref: ref, "Model3D": lambda ref: ref,
+    "UploadButton": lambda ref: ref, "Gallery": lambda ref: [{"image": ref, "caption": None}],
+    "MultimodalTextbox": lambda ref: {"text": "hi", "files": [ref]},
+}
+
+
+def guarded_call(component: str):
+    """An endpoint taking `component`, as a later tab might add it: a function that preprocesses its input
+    as Gradio would for a call of that endpoint, raising gr.Error where the guard refuses."""
     import asyncio
 
     import gradio as gr
@@ -121,10 +133,47 @@ def test_an_endpoint_added_later_is_guarded_without_code_of_its_own(component, t
         source = getattr(gr, component)()
         source.change(lambda value: value, source, gr.JSON(), api_name="later")
     [block_fn] = list(demo.fns.values())
+    return lambda value: asyncio.run(demo.preprocess_data(block_fn, [value], None))
+
+
+@pytest.mark.parametrize("component", list(SHAPES_FOR))
+def test_an_endpoint_added_later_is_guarded_without_code_of_its_own(component, tmp_path):
+    """Any component whose data carries files is checked by GuardedBlocks itself, so a new tab's endpoint is
+    safe the day it is added: a server file is refused in its shapes, an upload goes through."""
+    import gradio as gr
+    from gradio.utils import get_upload_folder
+
+    call_later = guarded_call(component)
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"x")
-    payload = {"path": str(outside)}
-    for value in (payload, [payload], [{"image": payload, "caption": None}]):
+    for value in (SHAPES_FOR[component]({"path": str(outside)}), [{"path": str(outside)}], {"path": {"x": 1}}):
         with pytest.raises(gr.Error) as refused:
-            asyncio.run(demo.preprocess_data(block_fn, [value], None))
+            call_later(value)
         assert refused.value.message == REFUSED
+    os.makedirs(get_upload_folder(), exist_ok=True)
+    uploaded = os.path.join(get_upload_folder(), f"glasses-test-upload-{os.getpid()}.png")
+    with open(uploaded, "wb") as file:
+        file.write(b"an upload")
+    try:
+        reference = {"path": uploaded, "orig_name": "photo.png", "meta": TAG}
+        try:
+            call_later(SHAPES_FOR[component](reference))
+        except gr.Error as err:
+            assert err.message != REFUSED
+        except Exception:  # noqa: BLE001 - the component's own preprocessing of a fake file may fail: not ours
+            pass
+    finally:
+        os.unlink(uploaded)
+
+
+def test_a_value_that_may_hold_files_besides_text_may_hold_none():
+    guarded_call("MultimodalTextbox")({"text": "hi", "files": []})   # not refused
+
+
+@pytest.mark.parametrize("path", ["/tmp/gradio/\ud800x.png", "/tmp/gradio/x\x00.png", "data:image/png;base64,AA"])
+def test_odd_paths_are_refused_with_the_same_message(path):
+    import gradio as gr
+
+    with pytest.raises(gr.Error) as refused:
+        guarded_call("Image")({"path": path, "meta": TAG})
+    assert refused.value.message == REFUSED

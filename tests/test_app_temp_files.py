@@ -20,5 +20,10 @@ def test_the_batch_csv_is_kept_only_in_gradios_cache_and_gone_after_exit(tmp_pat
         assert open(csv_path).read().splitlines()[1].startswith("visitor-photo.png,")
         left = [p for p in (*temp.rglob("*"), *cache.rglob("*")) if p.is_file() and p.suffix == ".csv"]
         assert left and all(p.is_relative_to(cache) for p in left), left
+        [first] = cache.glob("glasses-batch-*")
+        (first / "glasses_results.csv").unlink()   # as the cache's clean-up deletes it after an hour
+        Client(app.url, verbose=False).predict([handle_file(photo)], api_name="/batch")
+        assert not first.exists()   # the next run clears away the folder the clean-up left empty
+        assert len(list(cache.glob("glasses-batch-*"))) == 1
     after = [p for p in (*temp.rglob("*"), *cache.rglob("*")) if p.is_file()]
     assert not [p for p in after if p.suffix == ".csv" or "visitor-photo" in p.name], after

@@ -4,8 +4,8 @@ A file that cannot be read becomes a row with its error; the others still finish
 """
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +22,7 @@ from webapp.limits import BATCH_TIME_BUDGET_S
 from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
 log = logging.getLogger(__name__)
+_FOLDER_PREFIX = "glasses-batch-"   # each run's CSV sits in a folder of its own, so it keeps its plain name
 
 
 def build_batch_tab(context: AppContext) -> None:
@@ -66,9 +67,12 @@ def _write_csv(rows: list[dict]) -> str:
     returned from there is served as it is and deleted with the cache (after an hour, and when the app
     exits), where one written elsewhere would be copied in and the original, holding the visitor's file
     names and results, left behind."""
-    cache = get_upload_folder()
-    os.makedirs(cache, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix="glasses-batch-", dir=cache)) / "glasses_results.csv"
+    cache = Path(get_upload_folder())
+    cache.mkdir(parents=True, exist_ok=True)
+    for emptied in cache.glob(f"{_FOLDER_PREFIX}*"):   # earlier runs' folders, once the cache took their CSV
+        with contextlib.suppress(OSError):             # not empty, or removed by another run meanwhile
+            emptied.rmdir()
+    path = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX, dir=cache)) / "glasses_results.csv"
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = RowWriter("csv", out)
         writer.write(rows)

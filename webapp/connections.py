@@ -79,6 +79,7 @@ class _SlowClientH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._timer: asyncio.TimerHandle | None = None
         self._waiting_for: str | None = None   # "headers", "body" or None: what the timer is for
+        self._upgraded = False                 # the connection became a WebSocket's
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -97,7 +98,16 @@ class _SlowClientH11Protocol(H11Protocol):
         super().on_response_complete()   # may start on a pipelined request already received
         self._watch()
 
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """The connection becomes a WebSocket's, whose protocol takes the transport: this one's timers stop
+        here, or the body timer h11 left running would close a healthy WebSocket after its seconds."""
+        self._stop_timer()
+        self._upgraded = True
+        super().handle_websocket_upgrade(event)
+
     def _watch(self) -> None:
+        if self._upgraded:
+            return
         state = self.conn.their_state
         if self.transport.is_closing() or state not in (h11.IDLE, h11.SEND_BODY):
             self._stop_timer()   # the request is complete (the app is answering it) or the connection done
@@ -174,4 +184,4 @@ class LogClientDisconnects:
     def _log(scope: Scope) -> None:
         client = "%s:%d" % tuple(scope["client"]) if scope.get("client") else "a client"
         log.info('%s - "%s %s HTTP/%s" connection closed before the request was read', client, scope["method"],
-                 scope.get("root_path", "") + scope["path"], scope["http_version"])
+                 scope["path"], scope["http_version"])

@@ -17,9 +17,9 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_ZIP_IMAGES = 1000
 MAX_ZIP_UNPACKED_BYTES = 1024 ** 3
 WEB_MAX_PIXELS = 50_000_000
-# One Batch run classifies for at most this long; the files it did not reach are rows saying so. Visitors
-# are served one at a time, so one batch of a thousand large photos would otherwise hold everyone else's
-# photos for a quarter of an hour.
+# One Batch run classifies for at most this long; the files it did not reach are rows saying so. Batch runs
+# one visitor's batch at a time, so one batch of a thousand large photos would otherwise keep every other
+# visitor's batch waiting for a quarter of an hour.
 BATCH_TIME_BUDGET_S = 300
 
 

@@ -2,7 +2,7 @@
 
 The card's markdown refers to its plots by relative paths that a browser cannot reach, so the plots listed
 in the card's JSON (key "plots", when there is one) are shown below it instead, each at the column's full
-width in its own proportions (a gallery's square tiles squeezed the 1100x400 curves unreadable).
+width in its own proportions, so that wide curves (1100x400) stay readable.
 """
 from __future__ import annotations
 

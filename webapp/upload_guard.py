@@ -8,7 +8,9 @@ Gradio sees it, for every component whose data model carries files (gr.Image, gr
 
 - None or an empty list (nothing uploaded, or cleared) passes;
 - otherwise the value must validate as the component's data model, and every file reference in it (a dict with
-  a `path` or `url`) must name a regular file inside Gradio's upload folder, after symlinks are resolved.
+  a `path` or `url`) must name a regular file inside Gradio's upload folder, after symlinks are resolved; a
+  single file's value must hold one (a value that may hold files besides other things, such as a multimodal
+  text box's text, may hold none).
 
 Anything else is refused with one message, the same whatever was sent and whether or not that file exists,
 so that a caller learns nothing about the server's files.
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 
 REFUSED = ("refused: send files to this app by uploading them first (gradio_client's handle_file does); "
@@ -47,7 +50,10 @@ def check_file_input(block: Any, value: Any) -> None:
         model.model_validate(value)
     except Exception:  # noqa: BLE001 - pydantic's reasons quote the payload back; the caller gets REFUSED
         raise _refused() from None
-    if not _references(value) or not all(_is_upload(ref) for ref in _references(value)):
+    references = _references(value)
+    if isinstance(model, type) and issubclass(model, FileData) and not references:
+        raise _refused()   # a single file's value that names no file (`{}`, `{"meta": ...}`)
+    if not all(_is_upload(ref) for ref in references):
         raise _refused()
 
 
@@ -77,11 +83,11 @@ def _is_upload(reference: dict) -> bool:
     path = reference.get("path")
     if not isinstance(path, str) or not path or "\x00" in path or "://" in path or path.startswith("data:"):
         return False
-    uploads = Path(os.path.realpath(get_upload_folder()))
-    resolved = Path(os.path.realpath(path))
-    if not resolved.is_relative_to(uploads) or resolved == uploads:
-        return False
-    try:
+    try:   # UnicodeError: a lone surrogate (valid JSON, "\ud800") that no file system name can hold
+        uploads = Path(os.path.realpath(get_upload_folder()))
+        resolved = Path(os.path.realpath(path))
+        if not resolved.is_relative_to(uploads) or resolved == uploads:
+            return False
         return stat.S_ISREG(os.stat(resolved).st_mode)
-    except OSError:
+    except (OSError, ValueError, UnicodeError):
         return False
