@@ -98,10 +98,11 @@ def load_predictor(weights: Path):
 def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:
     """P(glasses) and box of the largest face in each image (the face training crops), NaN/None where none."""
     from glasses.images import ImageError
+    from relabel.contained import read_contained
     pred_prob, boxes = [], []
     for row in tqdm(manifest.rows, desc="scoring images", unit="img", file=sys.stderr):
-        try:
-            faces = predictor.predict(manifest.image_path(row))
+        try:   # read only from inside the data folder, checked as the file is opened
+            faces = predictor.predict(read_contained(manifest.data_root, row["path"]))
         except ImageError:
             faces = []
         pred_prob.append(faces[0].glasses_prob if faces else math.nan)

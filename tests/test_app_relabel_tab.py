@@ -4,17 +4,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
-from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 
+from glasses import load_image
+
 from relabel.store import ReviewStore
 from tests.conftest import REPO
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
 from webapp.context import AppContext
-from webapp.relabel_tab import _filters, build_relabel_tab, decide, refilter, undo_last
+from webapp.relabel_tab import _filters, decide, refilter, undo_last
 from webapp.review_desk import ReviewDesk
 
 LABELS = [1, 0, 1, 0]
@@ -59,8 +60,8 @@ def test_without_pred_prob_the_apps_model_ranks_and_the_face_box_shows(tmp_path)
     class Model:
         weights = REPO / "weights" / "glasses.pt"
 
-        def predict(self, path):
-            index = int(Path(path).stem[3:])
+        def predict(self, data):
+            index = load_image(data).getpixel((0, 0))[0]   # data_folder's image i is grey level i
             return [SimpleNamespace(glasses_prob=[0.9, 0.8, 0.1][index], box=(1, 1, 6, 6))]
 
     data = data_folder(tmp_path, 3)

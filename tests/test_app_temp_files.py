@@ -2,7 +2,6 @@
 cache, where the cache's clean-up and the app's exit delete it, and nowhere else."""
 from __future__ import annotations
 
-import io
 
 from gradio_client import Client, handle_file
 from PIL import Image

@@ -43,17 +43,26 @@ def test_one_class_only_still_ranks(tmp_path, data):
                                                                   "imgs/img00.png"]
 
 
+def image_number(data: bytes) -> int:
+    """Which of data_folder's images these bytes are: image i is grey level i."""
+    from glasses import load_image
+
+    return load_image(data).getpixel((0, 0))[0]
+
+
 class FakePredictor:
-    """Stands in for glasses.Predictor: a fixed answer per file name; img03 cannot be read, img02 has no face."""
+    """Stands in for glasses.Predictor: a fixed answer per image; img03 cannot be read, img02 has no face. It is
+    handed each image's bytes, read from inside the data folder."""
 
     def __init__(self, probs):
         self.probs, self.calls = probs, []
 
-    def predict(self, path):
-        self.calls.append(path.name)
-        if path.name == "img03.png":
-            raise ImageError(str(path), "not an image")
-        p = self.probs[int(path.name[3:5])]
+    def predict(self, data):
+        number = image_number(data)
+        self.calls.append(f"img{number:02d}.png")
+        if number == 3:
+            raise ImageError("img03.png", "not an image")
+        p = self.probs[number]
         return [] if p is None else [FaceResult((1, 2, 3, 4), 0.99, p, "glasses" if p >= 0.5 else "no_glasses"),
                                      FaceResult((0, 0, 1, 1), 0.95, 1 - p, "glasses")]
 
@@ -84,3 +93,17 @@ def test_a_model_file_that_is_missing_or_junk_is_named(tmp_path, data):
     (tmp_path / "junk.pt").write_bytes(b"junk\n")
     with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.pt'}: not a glasses model file"):
         rank_manifest(manifest, weights=tmp_path / "junk.pt")
+
+
+def test_ranking_by_the_model_reads_no_file_from_outside_the_data_folder(tmp_path, data):
+    """An image swapped for a symlink out of the data folder after the manifest was checked is not scored."""
+    import os
+
+    manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1, 1])), data)
+    outside = tmp_path / "outside.png"
+    (data / "imgs" / "img01.png").rename(outside)
+    os.symlink(outside, data / "imgs" / "img01.png")
+    predictor = FakePredictor([0.9, 0.2])
+    ranking = rank_manifest(manifest, weights=tmp_path / "mine.pt", predictor=predictor)
+    assert predictor.calls == ["img00.png"]
+    assert {s.path: s.pred_prob for s in ranking.suspects} == {"imgs/img00.png": 0.9, "imgs/img01.png": None}
