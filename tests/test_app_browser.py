@@ -216,3 +216,28 @@ def test_relabel_deciding_before_starting_says_so_in_plain_words(page):
     toast = page.get_by_text("Type your name and press Start reviewing first")
     toast.first.wait_for()
     assert "**" not in toast.first.inner_text()
+
+
+def test_relabel_a_reviewer_name_is_shown_as_text_never_as_a_link(page, review_set):
+    """A name in Markdown link syntax reaches other reviewers as the characters it is made of."""
+    from relabel.store import KEEP, NewDecision, ReviewStore
+
+    _, _, db = review_set
+    ReviewStore(db).record(NewDecision("imgs/img05.png", "[click](http://x)", KEEP, 0))
+    page.get_by_role("tab", name="Relabel").click()
+    statuses = page.locator("#review-statuses")
+    statuses.get_by_label("unreviewed").uncheck()
+    statuses.get_by_label("kept").check()
+    name_box(page).fill("lee")
+    page.locator("#review-start").click()
+    item = page.locator("#review-item")
+    item.get_by_text("Rank").first.wait_for()
+    for _ in range(6):   # skip on to img05 (a skip leaves a decided row's status as it is)
+        if shown_path(page) == "imgs/img05.png":
+            break
+        on_screen = shown_path(page)
+        page.keyboard.press("s")
+        page.wait_for_function(f"() => {SHOWN_JS} !== {on_screen!r}")
+    assert shown_path(page) == "imgs/img05.png"
+    assert "[click](http://x)=0" in item.inner_text()
+    assert item.locator("a").count() == 0
