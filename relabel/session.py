@@ -43,7 +43,6 @@ class Item:
     """One row as the reviewer sees it. Read the picture with `read_image_bytes`, which checks at open time
     that the file is still inside the data folder."""
     path: str                     # as in the manifest
-    image_path: Path              # the file to show (data_root / path)
     data_root: Path
     source: str
     label: int                    # the given label
@@ -54,6 +53,11 @@ class Item:
     box: Box | None               # the scored face; None when no face was found
     status: str                   # relabel.outcome status
     decisions: tuple[Decision, ...] = field(default=())   # every reviewer's standing decision on it
+
+    @property
+    def image_path(self) -> Path:
+        """The file to show, unchecked: read it with `read_image_bytes`."""
+        return self.data_root / self.path
 
     def read_image_bytes(self) -> bytes:
         """The image file's bytes, for glasses.images.load_image; raises relabel.contained.NotContained (an
@@ -196,7 +200,7 @@ class ReviewSession:
             if following is not None:
                 self.faces.prefetch(data_root, self.ranking.suspects[following].path)
         decisions = tuple(current.get(suspect.path, ()))
-        return Item(path=suspect.path, image_path=data_root / suspect.path, data_root=data_root,
+        return Item(path=suspect.path, data_root=data_root,
                     source=suspect.source, label=suspect.label,
                     pred_prob=suspect.pred_prob, score=suspect.score, rank=suspect.rank, of=len(self.ranking.suspects),
                     box=box, status=self._status(suspect, current), decisions=decisions)

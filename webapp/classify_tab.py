@@ -47,6 +47,7 @@ def build_classify_tab(context: AppContext) -> None:
     # webapp.upload_guard makes sure it is an upload. `input`, not `change`: a photo dropped onto the one
     # shown changes the value twice (cleared, then set) but is one visitor's action, classified once.
     photo.input(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
+
     def on_threshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
         return rethreshold(predictor, found, threshold)
 

@@ -137,7 +137,7 @@ class _SlowClientH11Protocol(H11Protocol):
             # client is not the one being slow.
             self._start_timer(waiting_for)
             return
-        client = "%s:%d" % self.client if self.client else "a client"
+        client = _client(self.client)
         if waiting_for == "headers":
             # A connection that has sent nothing is closed without a word, as uvicorn closes one left idle
             # after a response: browsers open connections ahead of need and leave some unused.
@@ -182,6 +182,11 @@ class LogClientDisconnects:
 
     @staticmethod
     def _log(scope: Scope) -> None:
-        client = "%s:%d" % tuple(scope["client"]) if scope.get("client") else "a client"
+        client = _client(scope.get("client"))
         log.info('%s - "%s %s HTTP/%s" connection closed before the request was read', client, scope["method"],
                  scope["path"], scope["http_version"])
+
+
+def _client(address) -> str:
+    """host:port of a client for the log, as uvicorn writes it."""
+    return "%s:%d" % tuple(address) if address else "a client"

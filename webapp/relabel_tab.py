@@ -12,7 +12,7 @@ from PIL import Image
 from glasses.images import ImageError, load_image
 from glasses.overlay import draw_captioned_box
 from relabel import outcome
-from relabel.session import Filters, Item, ReviewSession
+from relabel.session import Filters, Item, Progress, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, StoreError
 from training.manifest import ManifestError
 from webapp.context import AppContext
@@ -161,7 +161,9 @@ def _view(session: ReviewSession):
     """State, the path on screen, image, item text and progress text for the session's current item."""
     current = session.current
     picture, unreadable = _picture(current)
-    return session, current.path if current else "", picture, _describe(session, unreadable), _progress(session)
+    progress = session.progress()   # counted once: it reads every row's status
+    return (session, current.path if current else "", picture, _describe(session, progress, unreadable),
+            _progress(progress))
 
 
 def _picture(current: Item | None) -> tuple[Image.Image | None, str | None]:
@@ -183,10 +185,10 @@ def _picture(current: Item | None) -> tuple[Image.Image | None, str | None]:
     return image, None
 
 
-def _describe(session: ReviewSession, unreadable: str | None) -> str:
+def _describe(session: ReviewSession, progress: Progress, unreadable: str | None) -> str:
     current = session.current
     if current is None and session.pass_done:
-        return (f"**This pass is done:** {session.progress().looked_at:,} images looked at under these filters. "
+        return (f"**This pass is done:** {progress.looked_at:,} images looked at under these filters. "
                 "Press Start reviewing, or change a filter, to go over them again.")
     if current is None:
         return ("**Nothing left under these filters.** Tick other statuses (e.g. *disputed*, *flipped*) to look "
@@ -202,8 +204,7 @@ def _describe(session: ReviewSession, unreadable: str | None) -> str:
             f"Status **{current.status}** · decisions so far: {others}{face}{readable}")
 
 
-def _progress(session: ReviewSession) -> str:
-    p = session.progress()
+def _progress(p: Progress) -> str:
     return (f"**Reviewed {p.reviewed:,} of {p.total:,}** · labels changed {p.changed:,} · no face {p.no_face:,} · "
             f"unsure {p.unsure:,} · disputed {p.disputed:,} · by you {p.mine:,} · "
             f"left under these filters {p.left:,}")

@@ -2,7 +2,7 @@
 
 The Predictor is not documented as thread-safe, and on a small CPU two photos at once are no faster than one
 after the other; one worker thread makes every call, so concurrent visitors form a queue. Decoding happens there
-too, so that many large uploads at once cannot each hold a decoded 100-megapixel image in memory.
+too, so that many large uploads at once cannot each hold a decoded 50-megapixel image in memory.
 
 One dedicated thread, rather than a lock taken by whichever server thread a request runs on, keeps the app's
 memory flat: glibc's malloc gives each thread that allocates an arena of its own and keeps what is freed there
@@ -18,7 +18,7 @@ import ctypes
 import ctypes.util
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -75,10 +75,6 @@ class SharedPredictor:
         return cls(Predictor(weights, device=device, max_pixels=max_pixels), weights)
 
     @property
-    def max_pixels(self) -> int:
-        return self.predictor.max_pixels
-
-    @property
     def threshold(self) -> float:
         return self.predictor.threshold
 
@@ -93,7 +89,7 @@ class SharedPredictor:
         """`classify` for the event loop: it waits for the worker without holding a thread of its own. `source`
         may also be an open binary file (an upload), read from its start on the worker, so that its bytes are in
         memory only while it is classified, not while it waits its turn."""
-        return await asyncio.wrap_future(self._worker.submit(self._on_worker, self._classify, source, name))
+        return await asyncio.wrap_future(self._submit(self._classify, source, name))
 
     def read(self, source: ImageSource, name: str) -> ScaledImage:
         """The photo as `classify` holds it, without the model (the Classify tab re-draws a photo with its
@@ -120,7 +116,11 @@ class SharedPredictor:
         """`work(*args)` on the worker thread, the caller waiting; at once when the caller is the worker."""
         if threading.current_thread() is self._worker_thread:
             return work(*args)
-        return self._worker.submit(self._on_worker, work, *args).result()
+        return self._submit(work, *args).result()
+
+    def _submit(self, work: Callable[..., T], *args) -> Future:
+        """`work(*args)` queued for the worker thread."""
+        return self._worker.submit(self._on_worker, work, *args)
 
     def _on_worker(self, work: Callable[..., T], *args) -> T:
         self._worker_thread = threading.current_thread()
