@@ -1,10 +1,12 @@
 """Start `python app.py` on a free loopback port, as a user would, and wait until GET /api/health is 200.
 
-Used by the REST and browser tests (one server per test session) and by bench/app_start.py and bench/load.py.
+Used by the REST and browser tests (one server per test session) and by bench/app_start.py and bench/load.py;
+`call_gradio` calls one of its Gradio endpoints over HTTP.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -80,3 +82,16 @@ def _read_all(log) -> str:
 def _tail(log, chars: int = 3000) -> str:
     log.seek(0)
     return log.read()[-chars:]
+
+
+def call_gradio(app, endpoint: str, data: list) -> tuple[str, str]:
+    """Gradio's own HTTP API, without gradio_client (which uploads files first): (last event, its data)."""
+    request = urllib.request.Request(f"{app.url}/gradio_api/call/{endpoint}", json.dumps({"data": data}).encode(),
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{app.url}/gradio_api/call/{endpoint}/{event_id}", timeout=120) as response:
+        lines = response.read().decode().splitlines()
+    events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    payloads = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    return events[-1], payloads[-1]

@@ -158,6 +158,17 @@ def name_box(page):
     return page.locator("#review-reviewer input, #review-reviewer textarea").first
 
 
+def start_reviewing_kept_rows(page, reviewer: str) -> None:
+    """Open the Relabel tab, filter on status 'kept' alone, start as `reviewer` and wait for the first row."""
+    page.get_by_role("tab", name="Relabel").click()
+    statuses = page.locator("#review-statuses")
+    statuses.get_by_label("unreviewed").uncheck()
+    statuses.get_by_label("kept").check()
+    name_box(page).fill(reviewer)
+    page.locator("#review-start").click()
+    page.locator("#review-item").get_by_text("Rank").first.wait_for()
+
+
 def test_relabel_enter_starts_and_keys_work_after_ticking_a_filter(page, review_set):
     """Enter in the name box starts the session and leaves the box (the next key is a decision, not a
     letter of the name); after a filter checkbox is ticked, the keys still decide."""
@@ -192,14 +203,8 @@ def test_relabel_a_second_look_pass_ends_and_says_so(page, review_set):
 
     _, _, db = review_set
     ReviewStore(db).record(NewDecision("imgs/img03.png", "ivan", KEEP, 0))
-    page.get_by_role("tab", name="Relabel").click()
-    statuses = page.locator("#review-statuses")
-    statuses.get_by_label("unreviewed").uncheck()
-    statuses.get_by_label("kept").check()
-    name_box(page).fill("hana")
-    page.locator("#review-start").click()
+    start_reviewing_kept_rows(page, "hana")
     item, progress = page.locator("#review-item"), page.locator("#review-progress")
-    item.get_by_text("Rank").first.wait_for()
     for _ in range(len(ReviewStore(db).current())):   # at most every decided row, each kept once
         on_screen = shown_path(page)
         if not on_screen:
@@ -224,14 +229,8 @@ def test_relabel_a_reviewer_name_is_shown_as_text_never_as_a_link(page, review_s
 
     _, _, db = review_set
     ReviewStore(db).record(NewDecision("imgs/img05.png", "[click](http://x)", KEEP, 0))
-    page.get_by_role("tab", name="Relabel").click()
-    statuses = page.locator("#review-statuses")
-    statuses.get_by_label("unreviewed").uncheck()
-    statuses.get_by_label("kept").check()
-    name_box(page).fill("lee")
-    page.locator("#review-start").click()
+    start_reviewing_kept_rows(page, "lee")
     item = page.locator("#review-item")
-    item.get_by_text("Rank").first.wait_for()
     for _ in range(6):   # skip on to img05 (a skip leaves a decided row's status as it is)
         if shown_path(page) == "imgs/img05.png":
             break

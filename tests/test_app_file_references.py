@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import urllib.request
 
 import pytest
 
+from tests.app_server import call_gradio
 from tests.conftest import REPO
 from webapp.upload_guard import REFUSED
 
@@ -48,19 +48,6 @@ def shapes(path: str) -> dict[str, object]:
 CASES = [(what, shape) for what in SERVER_FILES for shape in shapes("x")]
 
 
-def call(app, endpoint: str, data: list) -> tuple[str, str]:
-    """(last event, its data) of one call of Gradio's HTTP API."""
-    request = urllib.request.Request(f"{app.url}/gradio_api/call/{endpoint}", json.dumps({"data": data}).encode(),
-                                     {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        event_id = json.load(response)["event_id"]
-    with urllib.request.urlopen(f"{app.url}/gradio_api/call/{endpoint}/{event_id}", timeout=120) as response:
-        lines = response.read().decode().splitlines()
-    events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
-    payloads = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
-    return events[-1], payloads[-1]
-
-
 def assert_refused(answer: tuple[str, str], path: str) -> None:
     event, payload = answer
     assert event == "error" and json.loads(payload)["error"] == REFUSED, payload
@@ -70,19 +57,19 @@ def assert_refused(answer: tuple[str, str], path: str) -> None:
 @pytest.mark.parametrize("what, shape", CASES)
 def test_classify_refuses_every_reference_to_a_server_file(app_server, what, shape):
     path = SERVER_FILES[what]
-    assert_refused(call(app_server, "classify", [shapes(path)[shape], 0.5]), path)
+    assert_refused(call_gradio(app_server, "classify", [shapes(path)[shape], 0.5]), path)
 
 
 @pytest.mark.parametrize("what, shape", CASES)
 def test_batch_refuses_every_reference_to_a_server_file(app_server, what, shape):
     path = SERVER_FILES[what]
     payload = shapes(path)[shape]
-    assert_refused(call(app_server, "batch", [payload if isinstance(payload, list) else [payload]]), path)
+    assert_refused(call_gradio(app_server, "batch", [payload if isinstance(payload, list) else [payload]]), path)
 
 
 @pytest.mark.parametrize("payload", [{"path": SERVER_FILES["image"]}, SERVER_FILES["image"]])
 def test_a_single_reference_where_batch_takes_a_list_is_refused_too(app_server, payload):
-    assert_refused(call(app_server, "batch", [payload]), SERVER_FILES["image"])
+    assert_refused(call_gradio(app_server, "batch", [payload]), SERVER_FILES["image"])
 
 
 def test_a_file_inside_the_upload_folder_reached_by_a_symlink_from_outside_is_refused(app_server, tmp_path):
@@ -96,8 +83,8 @@ def test_a_file_inside_the_upload_folder_reached_by_a_symlink_from_outside_is_re
     os.symlink(SERVER_FILES["image"], link)
     shutil.copy(SERVER_FILES["image"], copy)
     try:
-        assert_refused(call(app_server, "classify", [{"path": link, "meta": TAG}, 0.5]), SERVER_FILES["image"])
-        event, _ = call(app_server, "classify", [{"path": copy, "meta": TAG}, 0.5])   # the same folder, a file
+        assert_refused(call_gradio(app_server, "classify", [{"path": link, "meta": TAG}, 0.5]), SERVER_FILES["image"])
+        event, _ = call_gradio(app_server, "classify", [{"path": copy, "meta": TAG}, 0.5])   # the same folder, a file
         assert event == "complete"
     finally:
         os.unlink(link)

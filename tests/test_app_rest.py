@@ -14,6 +14,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from tests.app_server import call_gradio
 from tests.conftest import DATA, REPO, needs_data
 from webapp.limits import MAX_UPLOAD_BYTES
 
@@ -203,19 +204,6 @@ def test_gradio_upload_over_the_limit_is_refused(client, tmp_path):
     big.write_bytes(bytes(MAX_UPLOAD_BYTES + 1024))
     with pytest.raises(ValueError, match=f"exceeds the maximum file size of {MAX_UPLOAD_BYTES} bytes"):
         client.predict(handle_file(big), 0.5, api_name="/classify")
-
-
-def call_gradio(app, endpoint: str, data: list) -> tuple[str, str]:
-    """Gradio's own HTTP API, without gradio_client (which uploads files first): (last event, its data)."""
-    request = urllib.request.Request(f"{app.url}/gradio_api/call/{endpoint}", json.dumps({"data": data}).encode(),
-                                     {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        event_id = json.load(response)["event_id"]
-    with urllib.request.urlopen(f"{app.url}/gradio_api/call/{endpoint}/{event_id}", timeout=120) as response:
-        lines = response.read().decode().splitlines()
-    events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
-    payloads = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
-    return events[-1], payloads[-1]
 
 
 @pytest.mark.parametrize("endpoint", ["classify", "batch"])

@@ -159,15 +159,21 @@ def test_confirming_my_own_flips_ends_the_pass(setup):
     assert (ana.progress().left, ana.progress().changed, ana.pass_done) == (0, 2, True)
 
 
-@pytest.mark.parametrize("again", [lambda s: s.restart(), lambda s: s.set_filters(FLIPPED)],
-                         ids=["restart", "set_filters"])
-def test_a_new_pass_shows_the_rows_again(setup, again):
+def finished_flipped_pass(setup) -> ReviewSession:
+    """ana's session after she flipped the two most suspect rows, then confirmed both under 'flipped'."""
     ana = session_for(setup)
     ana.decide(FLIP)
     ana.decide(FLIP)
     ana.set_filters(FLIPPED)
     ana.decide(FLIP)
     ana.decide(FLIP)
+    return ana
+
+
+@pytest.mark.parametrize("again", [lambda s: s.restart(), lambda s: s.set_filters(FLIPPED)],
+                         ids=["restart", "set_filters"])
+def test_a_new_pass_shows_the_rows_again(setup, again):
+    ana = finished_flipped_pass(setup)
     assert again(ana).path == ORDER[0]
     progress = ana.progress()
     assert (progress.left, progress.looked_at, ana.pass_done) == (2, 0, False)
@@ -175,12 +181,7 @@ def test_a_new_pass_shows_the_rows_again(setup, again):
 
 
 def test_undo_brings_back_an_item_of_a_finished_pass(setup):
-    ana = session_for(setup)
-    ana.decide(FLIP)
-    ana.decide(FLIP)
-    ana.set_filters(FLIPPED)
-    ana.decide(FLIP)
-    ana.decide(FLIP)
+    ana = finished_flipped_pass(setup)
     assert ana.undo().path == ORDER[1] and not ana.pass_done
     assert (ana.progress().left, ana.progress().looked_at) == (1, 1)
     assert ana.decide(FLIP) is None and ana.pass_done
