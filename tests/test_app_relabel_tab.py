@@ -113,6 +113,14 @@ def test_filters_narrow_the_queue_and_an_empty_one_says_so(desk):
         refilter(session, desk.sources, ["0", "1"], [])
 
 
+@pytest.mark.parametrize("label", ["abc", "2", "1.0", None])
+def test_a_given_label_a_caller_makes_up_is_refused_in_words(desk, label):
+    """The label filter's values come from the caller (Gradio's API): anything but "1"/"0" (or 1/0) is named
+    in the refusal, never an int() traceback."""
+    with pytest.raises(gr.Error, match="a given label is 1 \\(glasses\\) or 0 \\(no glasses\\), not"):
+        refilter(start(desk), desk.sources, [label], ["unreviewed"])
+
+
 def test_deciding_before_starting_asks_for_a_name(desk):
     with pytest.raises(gr.Error, match="Type your name"):
         decide(None, "", "keep")
