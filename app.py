@@ -40,7 +40,7 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # Imported after parsing: `--help` answers at once instead of after ~10 s of importing torch and Gradio,
+    # Imported after parsing: `--help` answers at once instead of after seconds of importing Gradio,
     # and a bad GRADIO_SERVER_PORT gets argparse's message instead of the traceback Gradio's import raises.
     import uvicorn
 

@@ -10,7 +10,6 @@ import contextlib
 import os
 import sys
 
-import torch
 from PIL import Image
 from tqdm import tqdm
 
@@ -19,7 +18,7 @@ from glasses.inputs import expand_inputs
 from glasses.overlay_files import OverlayFolder
 from glasses.predictor import FaceResult, Predictor
 from glasses.report import FORMATS, RowWriter, error_row, face_rows
-from glasses.runtime import BACKENDS
+from glasses.runtime import DEVICE_HINT, RETIRED_BACKEND_HINT
 from glasses.weights import DEFAULT_WEIGHTS
 
 EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1
@@ -51,22 +50,34 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--threshold", type=_probability, default=None,
                          help="glasses_prob at or above which a face is labelled glasses "
                               "(default: the model's, chosen on validation data; see weights/model_card.md)")
-    predict.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
-    predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS), help="model file (default: %(default)s)")
-    predict.add_argument("--backend", choices=BACKENDS, default="auto",
-                         help="what runs the classifier: auto = onnxruntime where the model's ONNX export sits "
-                              "beside it, else torch (default: auto)")
+    predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS),
+                         help="model file: an ONNX export, or a .pt with its export beside it (default: %(default)s)")
     predict.add_argument("--min-face-size", type=_positive_int, default=40,
                          help="smallest face to look for, in pixels (default: 40; smaller is slower)")
-    predict.add_argument("--max-side", type=_positive_int, default=1280,
-                         help="larger photos are scaled down to this for face detection (default: 1280)")
+    predict.add_argument("--max-side", type=_positive_int, default=2048,
+                         help="the largest canvas face detection searches, in pixels on its longer side; in larger "
+                              "photos the smallest face found grows with the photo (default: 2048)")
     predict.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
                          help="refuse images with more pixels than this (default: %(default)s)")
     predict.add_argument("--threads", type=_positive_int, default=None,
-                         help="CPU threads for torch and onnxruntime (default: all cores)")
+                         help="CPU threads for onnxruntime (default: all cores)")
+    # Flags that no longer mean anything: refused, with what to use instead, rather than silently ignored.
+    predict.add_argument("--device", action=_Retired, help=argparse.SUPPRESS, hint=DEVICE_HINT)
+    predict.add_argument("--backend", action=_Retired, help=argparse.SUPPRESS, hint=RETIRED_BACKEND_HINT)
     predict.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     predict.set_defaults(parser=predict)  # so that errors found after parsing show this command's usage
     return parser
+
+
+class _Retired(argparse.Action):
+    """A flag glasses no longer has: using it is a usage error that says what to do instead."""
+
+    def __init__(self, option_strings, dest, hint: str, **kwargs):
+        super().__init__(option_strings, dest, nargs="?", **kwargs)
+        self.hint = hint
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} is no longer used: {self.hint}")
 
 
 def _positive_int(text: str) -> int:
@@ -86,10 +97,6 @@ def _probability(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     parser = args.parser
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda was asked for, but torch sees no CUDA device on this machine")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     inputs = expand_inputs(args.paths)
     if args.output and any(_same_file(args.output, item) for item in inputs if isinstance(item, str)):
         parser.error(f"--output {args.output} is one of the inputs; writing to it would destroy it before it is read")
@@ -98,9 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     try:
-        predictor = Predictor(args.weights, device=args.device, threshold=args.threshold,
-                              min_face_size=args.min_face_size, max_side=args.max_side, max_pixels=args.max_pixels,
-                              backend=args.backend)
+        predictor = Predictor(args.weights, threshold=args.threshold, min_face_size=args.min_face_size,
+                              max_side=args.max_side, max_pixels=args.max_pixels, threads=args.threads)
     except (OSError, ValueError, RuntimeError) as err:
         parser.error(str(err))
     output = args.output or "standard output"

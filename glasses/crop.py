@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-# Margin around MTCNN's box (a fraction of its longer side): keeps the temples, where glasses' arms are.
-DEFAULT_MARGIN = 0.25
+# Margin around the detector's box (a fraction of its longer side): keeps the temples, where glasses' arms are.
+# BlazeFace's square box is 0.85 times the height of MTCNN's (CelebA-HQ, median), so 50% frames a face as
+# MTCNN's box with 25% did.
+DEFAULT_MARGIN = 0.5
 
 
 def crop_face(image: Image.Image, box: tuple[float, float, float, float], size: int,

@@ -5,10 +5,10 @@ Every failure is an `ImageError` whose `reason` is short plain words ("not an im
 and carry on.
 
 `load_image` returns the whole image. `load_image_scaled` returns it no larger than a caller needs (the face
-detector looks at 1280 pixels at most): a JPEG is decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself, other
+detector looks at 2048 pixels at most): a JPEG is decoded at 1/2, 1/4 or 1/8 scale by libjpeg itself, other
 formats are decoded whole and then averaged down by a whole factor, band by band, before the 3-byte RGB copy is
-made. Kept at 2560 pixels or more, a 9000x9000 image is 61 MB of RGB (JPEG, 4500x4500) or 27 MB (PNG,
-3000x3000) instead of 243 MB. Either way, an image larger than a few megapixels is converted to RGB band by
+made. Kept at 2048 pixels or more, a 9000x9000 image is 15 MB of RGB (2250x2250: a JPEG decoded at 1/4, a PNG
+averaged by 4) instead of 243 MB. Either way, an image larger than a few megapixels is converted to RGB band by
 band, so that converting it never copies it whole in its own mode first (a transparent one would be copied
 four times over: 1.2 GB for 9000x9000).
 """
@@ -19,6 +19,7 @@ import os
 import stat
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Union
 
@@ -101,9 +102,11 @@ def load_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     return _load(source, max_pixels, at_least=None).image
 
 
-def load_image_scaled(source: ImageSource, at_least: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> ScaledImage:
+def load_image_scaled(source: ImageSource, at_least: int | Callable[[tuple[int, int]], int],
+                      max_pixels: int = DEFAULT_MAX_PIXELS) -> ScaledImage:
     """`source` read as `load_image` reads it (same sources, same errors, same limit, which applies to the full
     size), but held at the smallest scale the reading allows whose longer side is still `at_least` pixels or more.
+    `at_least` may be a function of the image's stored size (width, height), for what depends on it.
 
     A JPEG is decoded at 1/2, 1/4 or 1/8 scale where one of them is large enough (libjpeg's DCT scaling: a
     fraction of the time and memory of a full decode); whatever is left over, and any other format, decoded at
@@ -111,19 +114,19 @@ def load_image_scaled(source: ImageSource, at_least: int, max_pixels: int = DEFA
     while it is converted to RGB, so that no full-size RGB copy is made. An image whose longer side is under
     twice `at_least` is read exactly as `load_image` reads it (`reduced` is False).
     """
-    if at_least < 1:
+    if not callable(at_least) and at_least < 1:
         raise ValueError(f"at_least must be a positive number of pixels, got {at_least}")
     return _load(source, max_pixels, at_least)
 
 
-def _load(source: ImageSource, max_pixels: int, at_least: int | None) -> ScaledImage:
+def _load(source: ImageSource, max_pixels: int, at_least: int | Callable | None) -> ScaledImage:
     """`at_least` None: the whole image."""
     if isinstance(source, (bytearray, memoryview)):
         source = bytes(source)
     if isinstance(source, np.ndarray):
         _check_array(source, max_pixels)
         rgb = _array_to_rgb(source)
-        factor = _reduce_factor(rgb.size, at_least)
+        factor = _reduce_factor(rgb.size, _resolve(at_least, rgb.size))
         return ScaledImage(rgb.reduce(factor) if factor > 1 else rgb, rgb.size)
     if isinstance(source, Image.Image):
         name, image = getattr(source, "filename", "") or "<image>", source
@@ -141,6 +144,7 @@ def _load(source: ImageSource, max_pixels: int, at_least: int | None) -> ScaledI
         raise TypeError(f"cannot read an image from a {type(source).__name__}; "
                         "give a path, bytes, a PIL image or a numpy array")
     stored_size = image.size
+    at_least = _resolve(at_least, stored_size)
     if at_least is not None and not isinstance(source, Image.Image):  # a caller's image is never drafted: that
         _draft(image, at_least)                                        # would change it under the caller
     try:
@@ -160,6 +164,15 @@ def _load(source: ImageSource, max_pixels: int, at_least: int | None) -> ScaledI
     if orientation in _SIDE_SWAPPING_ORIENTATIONS:
         stored_size = stored_size[::-1]
     return ScaledImage(rgb, stored_size)
+
+
+def _resolve(at_least: int | Callable | None, size: tuple[int, int]) -> int | None:
+    if not callable(at_least):
+        return at_least
+    value = int(at_least(size))
+    if value < 1:
+        raise ValueError(f"at_least must be a positive number of pixels, got {value} for size {size}")
+    return value
 
 
 def _reduce_factor(size: tuple[int, int], at_least: int | None) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from glasses.crop import as_batch, crop_face
-from glasses.detect import FaceDetector
+from glasses.detect import FaceDetector, default_threads
 from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, ScaledImage, load_image_scaled
 from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
@@ -17,6 +17,7 @@ from glasses.weights import DEFAULT_WEIGHTS
 
 GLASSES, NO_GLASSES = "glasses", "no_glasses"
 CLASSIFY_BATCH = 64
+READ_FLOOR = 1024   # pixels on the longer side that a photo is always held at, where it has them
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,31 @@ def label_for(glasses_prob: float, threshold: float) -> str:
 
 
 class Predictor:
-    """Detects every face and tells for each whether glasses are worn.
+    """Detects every face and tells for each whether glasses are worn, on onnxruntime alone.
 
-    `threshold=None` takes the one recorded with the model (chosen on validation data). `backend`: what runs
-    the classifier, see glasses.runtime ("auto" picks onnxruntime where it can; `self.backend` says which).
+    `weights`: the model file, an ONNX export (a .pt is run through the export beside it: glasses/weights.py).
+    `threshold=None` takes the one recorded with the model (chosen on validation data). `min_face_size` and
+    `max_side` are the detector's (glasses/detect.py): the smallest face looked for, in photo pixels, and the
+    largest canvas it searches. `threads`: CPU cores for onnxruntime (default: all this process may use).
+    `device` and `backend` remain for callers that name them: "cpu" and "auto"/"onnx" are all there is, and
+    anything else is refused with what to use instead.
 
     A photo is read at no more than it is worth (glasses.images.load_image_scaled): reduced by a whole factor,
-    or by libjpeg's 1/2, 1/4, 1/8, as long as its longer side keeps `read_side` = 2 * `max_side` pixels, twice
-    the most the detector looks at. Photos under twice that (5120 pixels on the longer side with the defaults;
-    a 12-megapixel phone photo has 4000) are read whole, exactly as glasses.load_image reads them; a 9000x9000
-    one is held at 4500x4500 (JPEG, decoded at half scale) or 3000x3000 (other formats). Faces are cut from
-    that copy while each spans at least the classifier's input there; when one is smaller, the photo is read
-    again at the scale it needs (at most full size) for the crops. Boxes are always in pixels of the full
-    image as a viewer shows it.
+    or by libjpeg's 1/2, 1/4, 1/8, as long as its longer side keeps what the detector's largest canvas needs
+    and at least READ_FLOOR pixels (`hold_side`): a 12-megapixel JPEG is decoded at half size, a 256-pixel
+    portrait whole. Faces are cut from that copy while each spans at least the classifier's input there; when
+    one is smaller, the photo is read again at the scale it needs (at most full size) for the crops. Boxes are
+    always in pixels of the full image as a viewer shows it.
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "cpu", threshold: float | None = None,
-                 min_face_size: int = 40, max_side: int = 1280, max_pixels: int = DEFAULT_MAX_PIXELS,
-                 backend: str = "auto"):
-        self.classifier, config = load_classifier(Path(weights), device, backend)
+                 min_face_size: int = 40, max_side: int = 2048, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 backend: str = "auto", threads: int | None = None):
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be a positive number, got {threads}")
+        threads = threads or default_threads()
+        self.classifier = load_classifier(Path(weights), threads, device, backend)
+        config = self.classifier.config
         self.backend = self.classifier.name
         self.input_size = config["input_size"]
         self.crop_margin = config["crop_margin"]
@@ -68,8 +75,12 @@ class Predictor:
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.max_pixels = max_pixels
-        self.detector = FaceDetector(device=device, min_face_size=min_face_size, max_side=max_side)
-        self.read_side = 2 * max_side   # photos are held with at least this many pixels on their longer side
+        self.detector = FaceDetector(min_face_size=min_face_size, max_side=max_side, threads=threads)
+
+    def hold_side(self, size: tuple[int, int]) -> int:
+        """The longer side a photo of `size` is held at: what the detector's largest canvas needs, and at least
+        READ_FLOOR, so that faces in photos of ordinary size are cut from the copy already read."""
+        return max(READ_FLOOR, self.detector.largest_canvas_side(size))
 
     def predict(self, image: ImageSource) -> list[FaceResult]:
         """Faces in `image` (path, bytes, PIL image or array), largest first; [] when none is found.
@@ -80,9 +91,9 @@ class Predictor:
 
     def predict_scaled(self, image: ImageSource) -> tuple[ScaledImage, list[FaceResult]]:
         """`predict`, with the copy of the photo it read: `full_size` is the photo's size as a viewer shows it
-        (the boxes' frame), `image` the photo at no less than `read_side` pixels on its longer side (the
-        whole photo when under twice that); `from_full` maps the boxes onto it, e.g. to draw them."""
-        scaled = load_image_scaled(image, self.read_side, self.max_pixels)
+        (the boxes' frame), `image` the photo at no less than `hold_side(full_size)` pixels on its longer
+        side (the whole photo when under twice that); `from_full` maps the boxes onto it, e.g. to draw them."""
+        scaled = load_image_scaled(image, self.hold_side, self.max_pixels)
         faces = self.detector.detect(scaled.image, scaled.full_size)
         boxes = [scaled.to_full(face.box) for face in faces]
         probs = self.classify(self._crops(image, scaled, boxes))

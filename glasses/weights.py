@@ -1,39 +1,22 @@
-"""The model file: the classifier's weights with everything needed to use them (architecture, crop size,
-margin, threshold)."""
+"""The model file glasses runs: the classifier exported to ONNX (training/export.py), whose metadata carries
+everything needed to use it (crop size, margin, threshold, the mirror band) and the SHA-256 of the PyTorch
+weights it was exported from. Reading one needs onnxruntime only; training and its .pt files are
+training/model_file.py's.
+
+A .pt file may still be named where a model is asked for (`--weights weights/glasses.pt`): the ONNX export
+beside it is used, and only if it was made from exactly those weights.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
-import torch
-from torch import nn
-
-from glasses.lite_model import LiteNet
-from glasses.mirror import EVERY_FACE, NO_FACE
-from glasses.model import GlassesNet
-
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
-FORMAT_VERSION = 1
-
-
-def save_model(model: GlassesNet | LiteNet, path: Path, input_size: int, crop_margin: float,
-               threshold: float, mirror_average: bool = False, mirror_band: float | None = None) -> None:
-    """`mirror_average`: the threshold was chosen on logits averaged with the mirror image's, so inference
-    averages them too, for faces within `mirror_band` of the threshold's logit (None: every face; glasses.mirror)."""
-    band = (EVERY_FACE if mirror_band is None else mirror_band) if mirror_average else NO_FACE
-    torch.save({"format_version": FORMAT_VERSION, "state_dict": model.state_dict(),
-                "config": {"input_size": input_size, "crop_margin": crop_margin, "mirror_average": mirror_average,
-                           "mirror_band": band, **model.config()},
-                "threshold": threshold}, path)
-
-
-def build_model(config: dict) -> nn.Module:
-    """The untrained network a model file's config describes (files without `architecture` are GlassesNet)."""
-    architecture = config.get("architecture", "GlassesNet")
-    if architecture == "GlassesNet":
-        return GlassesNet(widths=tuple(config["widths"]))
-    if architecture == "LiteNet":
-        return LiteNet(depth=config["depth"])
-    raise ValueError(f"unknown architecture {architecture!r}; this version knows GlassesNet and LiteNet")
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.onnx"
+CONFIG_KEY = "glasses_config"
+WEIGHTS_HASH_KEY = "weights_sha256"
+_CONFIG_FIELDS = {"input_size": int, "crop_margin": float, "threshold": float, "mirror_band": float}
+_EXPORT_HINT = "python -m training.export --weights {pt} --out {folder}"
 
 
 class ModelFileError(ValueError):
@@ -46,31 +29,55 @@ class ModelFileError(ValueError):
         self.reason = reason
 
 
-def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
-    """The network ready for inference (eval mode, BatchNorm folded), and its config (`input_size`, `crop_margin`,
-    `threshold`, `mirror_band`, what glasses.mirror needs, and the architecture's).
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    Raises ModelFileError for a file that is missing or not a model this version can use."""
+
+def onnx_file_for(path: Path | str) -> Path:
+    """The ONNX file to run for `path`: the file itself, or for a PyTorch .pt the export made from it.
+
+    Raises ModelFileError, naming the file and saying what to do, for a missing file or a .pt without a
+    matching export."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "model file not found")
+    if path.suffix != ".pt":
+        return path
+    export = path.with_suffix(".onnx")
+    hint = _EXPORT_HINT.format(pt=path, folder=path.parent)
+    if not export.is_file():
+        raise ModelFileError(path, f"a PyTorch model file, and glasses runs ONNX: no {export.name} beside it; "
+                                   f"make one with `{hint}`")
+    if _metadata(export).get(WEIGHTS_HASH_KEY) != file_sha256(path):
+        raise ModelFileError(path, f"{export.name} beside it was exported from other weights; export again "
+                                   f"with `{hint}`")
+    return export
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    import onnxruntime as ort
+
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except OSError as err:
-        raise ModelFileError(path, f"cannot be read: {err.strerror or err}") from None
-    except Exception as err:  # noqa: BLE001 - unpickling a file someone named fails in any way at all
-        raise ModelFileError(path, f"not a glasses model file (torch cannot read it: {type(err).__name__})") from None
-    if not isinstance(checkpoint, dict) or "format_version" not in checkpoint:
-        raise ModelFileError(path, f"not a glasses model file (it holds a {type(checkpoint).__name__})")
-    if checkpoint["format_version"] != FORMAT_VERSION:
-        raise ModelFileError(path, f"model file format {checkpoint['format_version']} is not "
-                                   f"{FORMAT_VERSION}; it was written by another version of glasses")
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001 - onnxruntime's errors (InvalidProtobuf, Fail, ...) share no base class
+        raise ModelFileError(path, f"not a glasses model file (onnxruntime cannot load it: {type(err).__name__})") \
+            from None
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def model_config(metadata: dict[str, str], path: Path) -> dict:
+    """The config a model file's ONNX metadata records: `input_size`, `crop_margin`, `threshold`, `mirror_band`
+    and the architecture's fields. Raises ModelFileError for an ONNX file that is not a glasses classifier."""
+    if CONFIG_KEY not in metadata:
+        raise ModelFileError(path, "not a glasses model file (an ONNX model without glasses' config; "
+                                   "export one with python -m training.export)")
     try:
-        config = dict(checkpoint["config"], threshold=checkpoint["threshold"])
-        config.setdefault("mirror_band", EVERY_FACE if config.get("mirror_average") else NO_FACE)  # older files
-        model = build_model(config)
-        model.load_state_dict(checkpoint["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        first_line = str(err).partition("\n")[0]
-        raise ModelFileError(path, f"not a glasses model file ({type(err).__name__}: {first_line})") from None
-    return model.eval().fold_batchnorm(), config
+        config = json.loads(metadata[CONFIG_KEY])
+        for field, kind in _CONFIG_FIELDS.items():
+            config[field] = kind(config[field])
+    except (ValueError, TypeError, KeyError) as err:
+        raise ModelFileError(path, f"not a glasses model file (its config is unreadable: {type(err).__name__})") \
+            from None
+    if not 0.0 <= config["threshold"] <= 1.0 or config["input_size"] < 8:
+        raise ModelFileError(path, "not a glasses model file (its config is out of range)")
+    return config

@@ -77,7 +77,7 @@ def rank_manifest(manifest: Manifest, weights: Path | None = None, predictor=Non
     `weights`, default the shipped model, when none is given) run over every image."""
     if manifest.pred_prob is not None:
         return rank(manifest, manifest.pred_prob, f"out-of-fold pred_prob column of {manifest.path.name}")
-    from glasses.weights import DEFAULT_WEIGHTS  # torch (seconds to import) loads only when the model has to run
+    from glasses.weights import DEFAULT_WEIGHTS  # onnxruntime loads only when the model has to run
     weights = Path(weights or DEFAULT_WEIGHTS)
     predictor = predictor or load_predictor(weights)
     pred_prob, boxes = model_probabilities(manifest, predictor)

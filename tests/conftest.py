@@ -1,4 +1,4 @@
-"""Shared fixtures: one untrained model file and one Predictor for the whole session (MTCNN is slow on CPU)."""
+"""Shared fixtures: one untrained model file and one Predictor for the whole session."""
 from __future__ import annotations
 
 import sys
@@ -18,13 +18,12 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(),
 
 @pytest.fixture(scope="session")
 def random_weights(tmp_path_factory) -> Path:
-    """An untrained GlassesNet in the shipped file format: enough to exercise every code path but the accuracy."""
-    from glasses.model import GlassesNet
-    from glasses.weights import save_model
+    """An untrained GlassesNet exported as the shipped model is (an ONNX file with its config): enough to exercise
+    every code path but the accuracy. The .pt it was exported from lies beside it."""
+    from tests.model_files import write_model
+    from training.glasses_net import GlassesNet
 
-    path = tmp_path_factory.mktemp("weights") / "random.pt"
-    save_model(GlassesNet(), path, 96, 0.25, 0.5)
-    return path
+    return write_model(tmp_path_factory.mktemp("weights") / "random.pt", GlassesNet())
 
 
 @pytest.fixture(scope="session")

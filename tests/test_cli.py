@@ -297,49 +297,65 @@ def test_file_names_that_are_not_utf8_are_written_in_every_format(tmp_path, rand
         assert first_path(fmt, written) == str(tmp_path / "bad\\xff.png")
 
 
-def bad_model_files(folder: Path) -> dict[str, Path]:
+def bad_model_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files someone might pass as --weights, and the reason the CLI must give for each."""
     import torch
 
-    files = {name: folder / f"{name}.pt" for name in ("text", "jpeg", "tensor", "list", "no_config")}
+    from glasses.blazeface import WEIGHTS_DIR
+
+    files = {name: folder / f"{name}.onnx" for name in ("text", "jpeg")}
     files["text"].write_text("not a model\n")
     good_image().save(files["jpeg"], "JPEG")
-    torch.save(torch.zeros(3), files["tensor"])
-    torch.save([1, 2, 3], files["list"])
-    torch.save({"format_version": 1}, files["no_config"])
-    return files
+    torch.save({"format_version": 1}, folder / "alone.pt")
+    unreadable = "not a glasses model file (onnxruntime cannot load it: "
+    return {
+        "text": (files["text"], unreadable),
+        "jpeg": (files["jpeg"], unreadable),
+        "missing": (folder / "missing.onnx", "model file not found"),
+        "detector": (WEIGHTS_DIR / "blazeface_short.onnx", "not a glasses model file (an ONNX model without "
+                                                          "glasses' config; export one with python -m training.export)"),
+        "pt_alone": (folder / "alone.pt", "a PyTorch model file, and glasses runs ONNX: no alone.onnx beside it; "
+                                          f"make one with `python -m training.export --weights {folder / 'alone.pt'} "
+                                          f"--out {folder}`"),
+    }
 
 
-@pytest.mark.parametrize("kind, reason", [
-    ("text", "not a glasses model file (torch cannot read it: UnpicklingError)"),
-    ("jpeg", "not a glasses model file (torch cannot read it: UnpicklingError)"),
-    ("tensor", "not a glasses model file (it holds a Tensor)"),
-    ("list", "not a glasses model file (it holds a list)"),
-    ("no_config", "not a glasses model file (KeyError: 'config')"),
-])
-def test_bad_weights_file_is_a_usage_error_naming_it(tmp_path, tiny_png, capsys, kind, reason):
-    weights = bad_model_files(tmp_path)[kind]
+@pytest.mark.parametrize("kind", ["text", "jpeg", "missing", "detector", "pt_alone"])
+def test_bad_weights_file_is_a_usage_error_naming_it(tmp_path, tiny_png, capsys, kind):
+    weights, reason = bad_model_files(tmp_path)[kind]
     with pytest.raises(SystemExit) as caught:
         main(["predict", str(tiny_png), "--weights", str(weights)])
     assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert err.endswith(f"error: {weights}: {reason}\n")
+    assert f"error: {weights}: {reason}" in err
     assert "Traceback" not in err
 
 
-def test_broken_onnx_export_falls_back_to_torch_under_auto_only(tmp_path, tiny_png, random_weights, capsys, caplog):
-    weights = tmp_path / "glasses.pt"
-    weights.write_bytes(random_weights.read_bytes())
-    (tmp_path / "glasses.onnx").write_bytes(b"garbage!")
-    argv = ["predict", str(tiny_png), "--weights", str(weights), "--format", "csv", "--quiet"]
-    assert main(argv) == 0
-    assert caplog.messages == [f"{weights}: glasses.onnx is not a usable ONNX export (InvalidProtobuf); "
-                               "the classifier runs on PyTorch instead"]
+def test_a_pt_file_runs_through_the_export_beside_it(tmp_path, tiny_png, random_weights, capsys):
+    weights = random_weights.with_suffix(".pt")
+    assert main(["predict", str(tiny_png), "--weights", str(weights), "--format", "csv", "--quiet"]) == 0
     assert csv_rows(capsys.readouterr().out)[0]["label"] == "no_face"
+    stale = tmp_path / "glasses.pt"
+    stale.write_bytes(weights.read_bytes() + b"retrained")     # other weights than the export was made from
+    (tmp_path / "glasses.onnx").write_bytes(random_weights.read_bytes())
     with pytest.raises(SystemExit) as caught:
-        main([*argv, "--backend", "onnx"])
+        main(["predict", str(tiny_png), "--weights", str(stale)])
     assert caught.value.code == 2
-    assert capsys.readouterr().err.endswith(f"error: {weights}: cannot use the onnx backend: "
-                                            "glasses.onnx is not a usable ONNX export (InvalidProtobuf)\n")
+    assert "glasses.onnx beside it was exported from other weights; export again" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flag", "hint"), [
+    (["--device", "cuda"], "--device is no longer used: glasses runs on onnxruntime on the CPU"),
+    (["--device"], "--device is no longer used: glasses runs on onnxruntime on the CPU"),
+    (["--backend", "torch"], "--backend is no longer used: the classifier always runs on onnxruntime"),
+])
+def test_flags_that_no_longer_mean_anything_are_refused_with_what_to_use(tiny_png, random_weights, capsys, flag,
+                                                                         hint):
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", str(tiny_png), "--weights", str(random_weights), *flag])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert hint in err and "Traceback" not in err
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 import training.export as export
-from glasses.lite_model import LiteNet
-from glasses.model import GlassesNet
-from glasses.weights import load_model, save_model
+from training.lite_net import LiteNet
+from training.glasses_net import GlassesNet
+from training.model_file import load_model, save_model
 
 SIZE = 32  # small crops and widths keep the exports, and this file, fast
 pytestmark = pytest.mark.filterwarnings("ignore:`torch\\.jit\\..*deprecated:FutureWarning")
@@ -71,14 +71,24 @@ def test_exports_match_pytorch(model_files, tmp_path, capsys):
         assert int8.run(["logit"], {"image": images.numpy()})[0].shape == (batch,)
 
 
+def test_the_onnx_export_carries_what_glasses_needs_to_run_it(model_files, tmp_path):
+    from glasses.runtime import load_classifier
+
+    weights, crops = model_files
+    assert export.main(_args(weights, crops, tmp_path / "out")) == 0
+    config = load_classifier(tmp_path / "out" / export.ONNX, threads=1).config
+    assert {key: config[key] for key in ("input_size", "crop_margin", "threshold", "mirror_band")} \
+        == {"input_size": SIZE, "crop_margin": 0.25, "threshold": 0.5, "mirror_band": 2.0}
+
+
 def test_a_wrong_export_fails(model_files, tmp_path, monkeypatch, capsys):
     weights, crops = model_files
     real_export = export.export_onnx
 
-    def export_a_different_model(model, example, path, weights_sha256):
+    def export_a_different_model(model, example, path, weights_sha256, config):
         broken = copy.deepcopy(model)
         list(broken.parameters())[-1].data += 1.0   # the output bias, in any of the architectures
-        real_export(broken, example, path, weights_sha256)
+        real_export(broken, example, path, weights_sha256, config)
 
     monkeypatch.setattr(export, "export_onnx", export_a_different_model)
     assert export.main(_args(weights, crops, tmp_path / "out")) == 1

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from glasses.mirror import EVERY_FACE, NO_FACE, glasses_probs, logit, mirror_band, near_threshold, sigmoid
-from glasses.model import GlassesNet
-from glasses.runtime import TorchClassifier
-from glasses.weights import load_model, save_model
+from training.glasses_net import GlassesNet
+from training.model_file import TorchClassifier
+from training.model_file import load_model, save_model
 from tests.test_model import with_batchnorm_statistics
 
 

@@ -3,9 +3,9 @@ rebuild the network it was saved from."""
 import pytest
 import torch
 
-from glasses.lite_model import LiteNet
-from glasses.model import GlassesNet
-from glasses.weights import build_model, load_model, save_model
+from training.lite_net import LiteNet
+from training.glasses_net import GlassesNet
+from training.model_file import build_model, load_model, save_model
 
 
 def with_batchnorm_statistics(model: torch.nn.Module) -> torch.nn.Module:

@@ -180,12 +180,12 @@ def test_the_real_command_reports_without_a_traceback(files):
     assert done.stderr == f"relabel export: {tmp_path / 'absent.csv'}: file not found\n"
 
 
-@pytest.mark.parametrize("weights, reason", [("missing.pt", "model file not found"),
-                                             ("junk.pt", "not a glasses model file (torch cannot read it")])
+@pytest.mark.parametrize("weights, reason", [("missing.onnx", "model file not found"),
+                                             ("junk.onnx", "not a glasses model file (onnxruntime cannot load")])
 def test_suspects_names_a_model_file_it_cannot_load(tmp_path, weights, reason):
     data = data_folder(tmp_path, 2)
     manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1]))   # no pred_prob: the model has to run
-    (tmp_path / "junk.pt").write_bytes(b"junk\n")
+    (tmp_path / "junk.onnx").write_bytes(b"junk\n")
     code, out, err = run(["suspects", manifest, "--data", data, "--weights", tmp_path / weights])
     assert (code, out) == (1, "")
     assert err.startswith(f"relabel suspects: {tmp_path / weights}: {reason}")

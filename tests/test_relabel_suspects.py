@@ -90,9 +90,9 @@ def test_a_model_file_that_is_missing_or_junk_is_named(tmp_path, data):
     manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([1, 0])), data)
     with pytest.raises(ModelError, match=f"^{tmp_path / 'gone.pt'}: model file not found"):
         rank_manifest(manifest, weights=tmp_path / "gone.pt")
-    (tmp_path / "junk.pt").write_bytes(b"junk\n")
-    with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.pt'}: not a glasses model file"):
-        rank_manifest(manifest, weights=tmp_path / "junk.pt")
+    (tmp_path / "junk.onnx").write_bytes(b"junk\n")
+    with pytest.raises(ModelError, match=f"^{tmp_path / 'junk.onnx'}: not a glasses model file"):
+        rank_manifest(manifest, weights=tmp_path / "junk.onnx")
 
 
 def test_ranking_by_the_model_reads_no_file_from_outside_the_data_folder(tmp_path, data):

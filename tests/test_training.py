@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from glasses import Predictor
-from glasses.lite_model import LiteNet
+from training.lite_net import LiteNet
 from glasses.mirror import EVERY_FACE
-from glasses.model import GlassesNet
-from glasses.weights import load_model
+from training.glasses_net import GlassesNet
+from training.model_file import load_model
 from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.crops import Crops

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from glasses.crop import crop_face
@@ -21,6 +20,8 @@ from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
 
 DEFAULT_CACHE_DIR = Path(".cache/crops")
+DETECTOR = "blazeface-short-pyramid"   # part of the cache key: crops from another detector are never reused
+DETECTOR_NAME = "BlazeFace"            # as the model card names it
 
 
 @dataclass
@@ -42,9 +43,8 @@ _worker_settings: dict = {}
 
 def _init_worker(settings: dict) -> None:
     global _worker_detector, _worker_settings
-    torch.set_num_threads(1)
     _worker_settings = settings
-    _worker_detector = FaceDetector(min_face_size=settings["min_face_size"], max_side=settings["max_side"])
+    _worker_detector = FaceDetector(min_face_size=settings["min_face_size"], max_side=settings["max_side"], threads=1)
 
 
 def _crop_one(path: str) -> tuple[np.ndarray | None, float, str]:
@@ -60,10 +60,11 @@ def _crop_one(path: str) -> tuple[np.ndarray | None, float, str]:
 
 
 def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_face_size: int = 40,
-                  max_side: int = 1280, workers: int = 2,
+                  max_side: int = 2048, workers: int = 2,
                   cache_dir: Path = DEFAULT_CACHE_DIR) -> Crops:
     """Crops of the largest face in each row's image, from cache when nothing that shapes them changed."""
-    settings = {"size": size, "margin": margin, "min_face_size": min_face_size, "max_side": max_side}
+    settings = {"detector": DETECTOR, "size": size, "margin": margin, "min_face_size": min_face_size,
+                "max_side": max_side}
     paths = [str(root / row["path"]) for row in rows]
     key = hashlib.sha1(json.dumps([settings, [row["path"] for row in rows]]).encode()).hexdigest()[:16]
     cache = cache_dir / f"{key}.npz"

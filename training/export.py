@@ -26,8 +26,9 @@ from torch import nn
 
 from glasses.crop import as_batch
 from glasses.mirror import sigmoid
-from glasses.runtime import WEIGHTS_HASH_KEY, file_sha256, onnx_session
-from glasses.weights import load_model
+from glasses.runtime import onnx_session
+from glasses.weights import CONFIG_KEY, WEIGHTS_HASH_KEY, file_sha256
+from training.model_file import load_model
 from training.model_card import add_exports
 
 FLOAT_TOLERANCE = 1e-4  # in probability; float exports compute the same arithmetic, so anything larger is a bug
@@ -43,14 +44,19 @@ def export_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> N
         torch.jit.freeze(torch.jit.trace(model, example)).save(str(path))
 
 
-def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, weights_sha256: str) -> None:
+def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, weights_sha256: str, config: dict) -> None:
     """With the torch.export-based exporter (the default since torch 2.9; the TorchScript-based one is
-    deprecated), a symbolic batch axis, and the weights inside the file so it is a single artefact. The hash of
-    the weights file goes into the metadata: glasses.runtime uses the export only for those very weights."""
+    deprecated), a symbolic batch axis, and the weights inside the file so it is a single artefact. The metadata
+    carries the model's config (crop size, margin, threshold, mirror band: all glasses needs to run it, see
+    glasses/weights.py) and the hash of the weights file, so that a .pt is run only through its own export."""
     torch.onnx.export(model, (example,), path, dynamo=True, input_names=["image"], output_names=["logit"],
                       dynamic_shapes=({0: torch.export.Dim("batch")},), external_data=False, verbose=False)
+    set_metadata(path, weights_sha256, config)
+
+
+def set_metadata(path: Path, weights_sha256: str, config: dict) -> None:
     exported = onnx.load(str(path))
-    onnx.helper.set_model_props(exported, {WEIGHTS_HASH_KEY: weights_sha256})
+    onnx.helper.set_model_props(exported, {WEIGHTS_HASH_KEY: weights_sha256, CONFIG_KEY: json.dumps(config)})
     onnx.save(exported, str(path))
 
 
@@ -157,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = {"torchscript": args.out / TORCHSCRIPT, "onnx": args.out / ONNX}
     example = torch.from_numpy(inputs[:2])  # batch 2: a batch of 1 would be specialised as a constant
     export_torchscript(model, example, paths["torchscript"])
-    export_onnx(model, example, paths["onnx"], file_sha256(args.weights))
+    export_onnx(model, example, paths["onnx"], file_sha256(args.weights), config)
     diffs = check_exports(model, paths, inputs, args.threads)
     bad = {name: diff for name, diff in diffs.items() if not diff <= FLOAT_TOLERANCE}  # `not <=` catches NaN
     for name, diff in bad.items():
@@ -170,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quantize:
         paths["onnx-int8"] = args.out / INT8
         export_int8(paths["onnx"], paths["onnx-int8"], calibration)
+        set_metadata(paths["onnx-int8"], file_sha256(args.weights), config)
         diffs |= check_exports(model, {"onnx-int8": paths["onnx-int8"]}, inputs, args.threads)
         int8 = probabilities(load_runner(paths["onnx-int8"], args.threads), real) >= threshold
         agreement = float(np.mean(int8 == (probabilities(torch_runner(model), real) >= threshold)))

@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn.functional import relu6
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from glasses.model import IMAGENET_MEAN, IMAGENET_STD
+from training.glasses_net import IMAGENET_MEAN, IMAGENET_STD
 
 # EfficientNet-Lite0's 16 blocks: (in channels, out channels, expansion, kernel, stride)
 LITE0_BLOCKS = [(32, 16, 1, 3, 1), (16, 24, 6, 3, 2), (24, 24, 6, 3, 1), (24, 40, 6, 5, 2), (40, 40, 6, 5, 1),

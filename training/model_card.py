@@ -34,8 +34,8 @@ def _markdown(card: dict) -> str:
     lines = [
         "# glasses model card", "",
         f"{model.get('architecture', 'GlassesNet')} ({model['parameters']:,} parameters, "
-        f"{model['size_bytes'] / 1e6:.2f} MB), "
-        f"input {model['input_size']}x{model['input_size']} face crops (MTCNN box + "
+        f"{model['file']}: {model['size_bytes'] / 1e6:.2f} MB), "
+        f"input {model['input_size']}x{model['input_size']} face crops ({card.get('detector', 'MTCNN')} box + "
         f"{model['crop_margin']:.0%} margin).", "",
         f"**Threshold** {card['threshold']}: {card['threshold_rule']}.", "",
         *([f"**Mirror averaging** (glasses/mirror.py): a face whose logit lies within {card['mirror_band']} of the "
@@ -55,7 +55,7 @@ def _markdown(card: dict) -> str:
         "| source | face found | no face |", "|---|---|---|",
         *[f"| {src} | {counts.get('ok', 0):,} | {counts.get('no_face', 0):,} |"
           for src, counts in data["face_detection"].items()], "",
-        "## Test metrics (glasses class, detected faces)", "",
+        "## Test metrics (glasses class; every test photo, one in which no face was found scored 0)", "",
         "| source | n | glasses | accuracy | precision | recall | F1 | ROC-AUC | not detected |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

@@ -1,17 +1,20 @@
-"""The model file: the classifier's weights with everything needed to use them (architecture, crop size,
-margin, threshold)."""
+"""The PyTorch model file that training writes (weights/glasses.pt): the classifier's weights with everything
+needed to use them (architecture, crop size, margin, threshold). glasses runs its ONNX export instead
+(training/export.py, glasses/weights.py); this file is what training, fine-tuning and exporting start from."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
-from glasses.lite_model import LiteNet
 from glasses.mirror import EVERY_FACE, NO_FACE
-from glasses.model import GlassesNet
+from glasses.weights import ModelFileError
+from training.glasses_net import GlassesNet
+from training.lite_net import LiteNet
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
+TORCH_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.pt"
 FORMAT_VERSION = 1
 
 
@@ -36,17 +39,7 @@ def build_model(config: dict) -> nn.Module:
     raise ValueError(f"unknown architecture {architecture!r}; this version knows GlassesNet and LiteNet")
 
 
-class ModelFileError(ValueError):
-    """A model file that cannot be used; the message names the file and says why. A ValueError, so that callers
-    catching bad arguments (the CLI, app.py) report it as one."""
-
-    def __init__(self, path: Path | str, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = Path(path)
-        self.reason = reason
-
-
-def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
+def load_model(path: Path | str = TORCH_WEIGHTS) -> tuple[nn.Module, dict]:
     """The network ready for inference (eval mode, BatchNorm folded), and its config (`input_size`, `crop_margin`,
     `threshold`, `mirror_band`, what glasses.mirror needs, and the architecture's).
 
@@ -74,3 +67,17 @@ def load_model(path: Path | str = DEFAULT_WEIGHTS) -> tuple[nn.Module, dict]:
         first_line = str(err).partition("\n")[0]
         raise ModelFileError(path, f"not a glasses model file ({type(err).__name__}: {first_line})") from None
     return model.eval().fold_batchnorm(), config
+
+
+class TorchClassifier:
+    """A network run as glasses.runtime.OnnxClassifier runs its export: float crops (N, 3, S, S) in, logits out."""
+
+    name = "torch"
+
+    def __init__(self, model: nn.Module, device: str = "cpu"):
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(batch).to(self.device)).cpu().numpy()

