@@ -77,6 +77,8 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
                  iou: float = _NMS_IOU) -> list[tuple[np.ndarray, float, np.ndarray]]:
     """MediaPipe's WEIGHTED suppression: the best remaining box and every box overlapping it by more than `iou`
     become one face, whose box and key points are their score-weighted mean and whose score is the best's."""
+    if len(scores) == 1:   # the common case of a lone candidate: nothing to merge
+        return [(boxes[0], float(scores[0]), keypoints[0])]
     order = np.argsort(-scores)
     boxes, scores, keypoints = boxes[order], scores[order], keypoints[order]
     faces = []
