@@ -216,3 +216,24 @@ def test_the_card_of_a_team_source_says_its_licence_is_unknown(tmp_path):
     licences = json.loads((tmp_path / "model_card.json").read_text())["data"]["licences"]
     assert licences["olivetti"].startswith("AT&T Olivetti faces")
     assert licences["team_photos"].startswith("not known to this project")
+
+
+@needs_data
+def test_evaluate_scores_a_photo_without_a_face_as_a_miss(random_weights, capsys, monkeypatch):
+    """Every test photo counts: with a detector that finds nothing, each scores 0 and every glasses photo is
+    missed, where leaving them out would report no photo at all."""
+    from training import evaluate
+
+    assert evaluate.main(["--weights", str(random_weights), "--sources", "olivetti", "--threads", "1"]) == 0
+    found = json.loads(capsys.readouterr().out)["metrics"]["olivetti"]
+    assert found["n"] == 40 and found["no_face"] == 0
+
+    class Blind:
+        def detect(self, image):
+            return []
+
+    monkeypatch.setattr(evaluate, "load_detector", lambda name, threads: Blind())
+    assert evaluate.main(["--weights", str(random_weights), "--sources", "olivetti", "--threads", "1"]) == 0
+    blind = json.loads(capsys.readouterr().out)["metrics"]["olivetti"]
+    assert (blind["n"], blind["no_face"], blind["recall"]) == (40, 40, 0.0)
+    assert blind["positives"] == found["positives"] > 0

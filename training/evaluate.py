@@ -1,0 +1,87 @@
+"""Test-split metrics of a model file as users get them: every test photo read, its faces found by a detector,
+the largest one classified; a photo in which no face is found is scored 0, as the CLI answers it (no_face),
+so a detector that misses faces pays for them here.
+
+    python -m training.evaluate --weights weights/glasses.onnx                   # the shipped detector
+    python -m training.evaluate --weights OLD/glasses.onnx --detector mtcnn      # MTCNN (torch), for comparison
+
+Unlike the card's figures (training/train.py, from the crop cache), nothing is cached: the photos are read and
+searched again, with the detector as it is now.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from glasses.crop import as_batch, crop_face
+from glasses.images import ImageError, load_image
+from glasses.mirror import glasses_probs
+from glasses.runtime import load_classifier
+from training.manifest import DEFAULT_DATA
+from training.metrics import summarize
+from training.sources import build_manifest
+
+
+def load_detector(name: str, threads: int):
+    """glasses' own detector, or MTCNN as glasses ran it before BlazeFace (training/mtcnn_detector.py)."""
+    if name == "mtcnn":
+        import torch
+
+        from training.mtcnn_detector import FaceDetector as Mtcnn
+        torch.set_num_threads(threads)
+        return Mtcnn()
+    from glasses.detect import FaceDetector
+    return FaceDetector(threads=threads)
+
+
+def score_rows(rows: list[dict], data: Path, classifier, detector) -> tuple[np.ndarray, np.ndarray]:
+    """P(glasses) of each row's largest face (0 where no face is found or the photo cannot be read), and
+    whether a face was found."""
+    config = classifier.config
+    probs, found = np.zeros(len(rows), np.float32), np.zeros(len(rows), bool)
+    for i, row in enumerate(tqdm(rows, desc="test photos", file=sys.stderr)):
+        try:
+            image = load_image(data / row["path"])
+        except ImageError:
+            continue
+        faces = detector.detect(image)
+        if not faces:
+            continue
+        crop = np.asarray(crop_face(image, faces[0].box, config["input_size"], config["crop_margin"]))[None]
+        probs[i] = glasses_probs(classifier, as_batch(crop), config["threshold"], config["mirror_band"])[0]
+        found[i] = True
+    return probs, found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.partition("\n\n")[0])
+    parser.add_argument("--weights", type=Path, default=Path("weights/glasses.onnx"), help="model file")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the photos are under")
+    parser.add_argument("--sources", nargs="+", metavar="SOURCE", help="only these sources (default: all)")
+    parser.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    classifier = load_classifier(args.weights, args.threads)
+    rows = [row for row in build_manifest(args.data, *([args.sources] if args.sources else []))
+            if row["split"] == "test"]
+    probs, found = score_rows(rows, args.data, classifier, load_detector(args.detector, args.threads))
+    labels = np.array([int(row["label"]) for row in rows])
+    sources = np.array([row["source"] for row in rows])
+    threshold = classifier.config["threshold"]
+    metrics = {}
+    for source in ["all", *sorted(set(sources))]:
+        picked = np.ones(len(rows), bool) if source == "all" else sources == source
+        metrics[source] = {**summarize(labels[picked], probs[picked], threshold),
+                           "no_face": int((picked & ~found).sum())}
+    print(json.dumps({"weights": str(args.weights), "detector": args.detector, "threshold": threshold,
+                      "metrics": metrics}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
