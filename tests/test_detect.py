@@ -529,3 +529,20 @@ def test_min_score_drops_weaker_faces(network, references):
     assert BlazeFace(SHORT_RANGE, threads=1, min_score=(best + 1) / 2)(canvas) == []
     kept = BlazeFace(SHORT_RANGE, threads=1, min_score=best - 0.01)(canvas)
     assert kept and all(face.score >= best - 0.01 for face in kept)
+
+
+@needs_data
+def test_a_weaker_face_beside_found_ones_is_kept_once_a_closer_look_confirms_it(detector, references):
+    """In a photo with faces, a candidate scored from second_look_prob to min_prob is looked at again, closer:
+    a real face there is kept, a blank patch given the same score is not."""
+    photos, found = references
+    canvas = Image.new("RGB", (1600, 800), GREY)
+    canvas.paste(photos[2].resize((128, 128)), (100, 100))
+    canvas.paste(photos[3].resize((128, 128)), (900, 400))
+    strong = (np.array(found[2][0].box) / 2 + [100, 100, 100, 100], 0.9)
+    weak_face = (np.array(found[3][0].box) / 2 + [900, 400, 900, 400], 0.72)
+    weak_blank = (np.array([500.0, 500, 560, 560]), 0.72)
+    faces = _merge([strong], canvas.size, detector.min_prob)
+    confirmed = detector._confirmed(canvas, faces, [strong, weak_face, weak_blank])
+    assert [face.box for face in confirmed] == [pytest.approx(tuple(weak_face[0]))]
+    assert confirmed[0].prob >= detector.min_prob
