@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 for all)")
     parser.add_argument("--port", type=_port, default=os.environ.get("GRADIO_SERVER_PORT", "7860"),
                         help="port (default: $GRADIO_SERVER_PORT or 7860)")
-    parser.add_argument("--weights", help="model file (default: the shipped weights/glasses.pt)")
+    parser.add_argument("--weights", help="model file (default: the shipped weights/glasses.onnx)")
     review = parser.add_argument_group("Relabel tab", "off unless --manifest is given")
     review.add_argument("--manifest", type=Path, help="training manifest to review (path,label,source,group,split"
                                                       "[,pred_prob]), e.g. training/oof.py's")

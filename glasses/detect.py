@@ -64,8 +64,8 @@ class FaceDetector:
 
     `min_prob`: faces scored below it are dropped. MediaPipe keeps BlazeFace's faces from 0.5, but over the many
     anchors of a large canvas that keeps false faces (stars in the Hubble deep field, a wheel of colours, an ear
-    beside a face); none scored 0.75 on bench/speed.py's photos without people, and no face of its group photos
-    scored under it. Where no face reaches it, a second look (the photo padded, and mirrored) keeps faces from
+    beside a face); none scored 0.75 on the scikit-image photos without people that bench/speed.py counts false
+    faces on, and no true face of 20 group photos composed from CelebA-HQ portraits scored under it. Where no face reaches it, a second look (the photo padded, and mirrored) keeps faces from
     `second_look_prob`: CelebA-HQ's half-hidden faces and CMU's small grey ones score 0.5-0.75 in one view.
     Where faces do reach it, a candidate from `second_look_prob` is kept once a closer look at it reaches
     `min_prob` (a half-hidden face in a group photo).

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from glasses.crop import as_batch, crop_face
-from glasses.detect import FaceDetector, default_threads
+from glasses.detect import MIN_IMAGE_SIDE, FaceDetector, default_threads
 from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, ScaledImage, load_image_scaled
 from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
@@ -79,8 +79,11 @@ class Predictor:
 
     def hold_side(self, size: tuple[int, int]) -> int:
         """The longer side a photo of `size` is held at: what the detector's largest canvas needs, and at least
-        READ_FLOOR, so that faces in photos of ordinary size are cut from the copy already read."""
-        return max(READ_FLOOR, self.detector.largest_canvas_side(size))
+        READ_FLOOR, so that faces in photos of ordinary size are cut from the copy already read; and enough to
+        keep its shorter side at MIN_IMAGE_SIDE, so that a strip (5000 x 16) is not reduced below what the
+        detector looks at."""
+        strip = math.ceil(MIN_IMAGE_SIDE * max(size) / max(min(size), 1))
+        return max(READ_FLOOR, self.detector.largest_canvas_side(size), min(strip, max(size)))
 
     def predict(self, image: ImageSource) -> list[FaceResult]:
         """Faces in `image` (path, bytes, PIL image or array), largest first; [] when none is found.

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     suspects.add_argument("--top", type=_positive_int, help="print only the K most suspect rows")
     suspects.add_argument("--format", choices=("csv", "table"), default="csv", help="(default: csv)")
     suspects.add_argument("--weights", type=Path, help="model for manifests without pred_prob "
-                                                       "(default: the shipped weights/glasses.pt)")
+                                                       "(default: the shipped weights/glasses.onnx)")
 
     export = _command(commands, "export", help="write the corrected manifest for training",
                                  description="Apply the reviewers' decisions: flipped labels changed, no-face rows "

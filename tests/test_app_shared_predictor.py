@@ -19,7 +19,11 @@ from webapp.shared_predictor import SharedPredictor
 class RecordingPredictor:
     """Stands in for glasses.Predictor: records which thread called it and whether two calls overlapped."""
 
-    max_pixels, read_side, threshold = 50_000_000, 2560, 0.5
+    max_pixels, threshold = 50_000_000, 0.5
+
+    @staticmethod
+    def hold_side(size):
+        return 2048
 
     def __init__(self):
         self.threads, self.running, self.overlapped = set(), 0, False
@@ -41,7 +45,7 @@ class RecordingPredictor:
     def predict_scaled(self, source):
         self._enter()
         from glasses.images import load_image_scaled
-        return load_image_scaled(source, self.read_side), []
+        return load_image_scaled(source, self.hold_side), []
 
 
 def png() -> bytes:

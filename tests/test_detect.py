@@ -2,6 +2,7 @@
 where ../shared/data is present, on real CelebA-HQ photos pasted onto canvases whose true face boxes are known."""
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -546,3 +547,25 @@ def test_a_weaker_face_beside_found_ones_is_kept_once_a_closer_look_confirms_it(
     confirmed = detector._confirmed(canvas, faces, [strong, weak_face, weak_blank])
     assert [face.box for face in confirmed] == [pytest.approx(tuple(weak_face[0]))]
     assert confirmed[0].prob >= detector.min_prob
+
+
+@pytest.mark.parametrize(("content", "reason"), [(None, "face detector model file not found"),
+                                                 (b"junk", "not a face detector model (onnxruntime cannot load")])
+def test_a_missing_or_broken_detector_file_is_a_model_file_error_naming_it(tmp_path, content, reason):
+    from glasses.weights import ModelFileError
+
+    if content is not None:
+        (tmp_path / SHORT_RANGE.file).write_bytes(content)
+    with pytest.raises(ModelFileError, match=re.escape(reason)) as caught:
+        BlazeFace(SHORT_RANGE, weights_dir=tmp_path)
+    assert caught.value.path == tmp_path / SHORT_RANGE.file
+
+
+def test_anchors_are_kept_for_the_last_few_canvas_shapes_only(network):
+    from glasses.blazeface import KEPT_ANCHORS
+
+    shapes = [(16 * (i + 1), 32) for i in range(KEPT_ANCHORS + 3)]
+    for shape in shapes:
+        anchors = network._anchors_of(shape)
+        assert len(anchors) == len(anchor_centres(SHORT_RANGE, *shape))
+    assert list(network._anchors) == shapes[-KEPT_ANCHORS:]

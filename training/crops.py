@@ -20,7 +20,10 @@ from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
 
 DEFAULT_CACHE_DIR = Path(".cache/crops")
-DETECTOR = "blazeface-short-pyramid"   # part of the cache key: crops from another detector are never reused
+# Part of the cache key, so crops from another detector are never reused: the code and the network that find
+# the faces (a change to either may move a box).
+DETECTOR_FILES = tuple(Path(__file__).resolve().parent.parent / "glasses" / name
+                  for name in ("detect.py", "blazeface.py", "crop.py"))
 DETECTOR_NAME = "BlazeFace"            # as the model card names it
 
 
@@ -59,11 +62,21 @@ def _crop_one(path: str) -> tuple[np.ndarray | None, float, str]:
     return np.asarray(crop_face(image, faces[0].box, size, margin)), faces[0].prob, "ok"
 
 
+def detector_fingerprint() -> str:
+    """SHA-1 of the detector's code and network file: a change to either rebuilds the crops."""
+    from glasses.blazeface import SHORT_RANGE, WEIGHTS_DIR
+
+    digest = hashlib.sha1()
+    for path in (*DETECTOR_FILES, WEIGHTS_DIR / SHORT_RANGE.file):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_face_size: int = 40,
                   max_side: int = 2048, workers: int = 2,
                   cache_dir: Path = DEFAULT_CACHE_DIR) -> Crops:
     """Crops of the largest face in each row's image, from cache when nothing that shapes them changed."""
-    settings = {"detector": DETECTOR, "size": size, "margin": margin, "min_face_size": min_face_size,
+    settings = {"detector": detector_fingerprint(), "size": size, "margin": margin, "min_face_size": min_face_size,
                 "max_side": max_side}
     paths = [str(root / row["path"]) for row in rows]
     key = hashlib.sha1(json.dumps([settings, [row["path"] for row in rows]]).encode()).hexdigest()[:16]

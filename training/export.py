@@ -101,7 +101,7 @@ def load_runner(path: Path, threads: int) -> Runner:
     """Logits from an exported file, by its kind: TorchScript (.pt) or ONNX (.onnx, on onnxruntime's CPU, set up
     as glasses runs it)."""
     if path.suffix == ".onnx":
-        session = onnx_session(path, threads, shared_pool=False)   # timed alone, as before glasses shares a pool
+        session = onnx_session(path, threads)
         return lambda x: session.run(["logit"], {"image": x})[0]
     module = torch.jit.load(str(path))
     return lambda x: module(torch.from_numpy(x)).numpy()
