@@ -118,7 +118,7 @@ class FaceDetector:
             found += self._on_canvas(view, image.size)
         found += self._whole(view, image.size, pad=0)
         faces = _merge(found, image.size, self.min_prob)
-        if faces:
+        if faces and any(self.second_look_prob <= score < self.min_prob for _, score in found):
             faces += self._confirmed(image, faces, found)
         for view in () if faces else self._second_look(image):
             faces = _merge(view, image.size, self.second_look_prob)
