@@ -65,7 +65,8 @@ class CanvasFace:
     keypoints: np.ndarray
 
 
-def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+def iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box (x1, y1, x2, y2) with each of `others`, (N, 4)."""
     x1 = np.maximum(box[0], others[:, 0])
     y1 = np.maximum(box[1], others[:, 1])
     x2 = np.minimum(box[2], others[:, 2])
@@ -77,8 +78,8 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
 
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
-                 iou: float = _NMS_IOU) -> list[tuple[np.ndarray, float, np.ndarray]]:
-    """MediaPipe's WEIGHTED suppression: the best remaining box and every box overlapping it by more than `iou`
+                 overlap: float = _NMS_IOU) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """MediaPipe's WEIGHTED suppression: the best remaining box and every box whose IoU with it exceeds `overlap`
     become one face, whose box and key points are their score-weighted mean and whose score is the best's."""
     if len(scores) == 1:   # the common case of a lone candidate: nothing to merge
         return [(boxes[0], float(scores[0]), keypoints[0])]
@@ -89,7 +90,7 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray,
     for i in range(len(scores)):
         if not remaining[i]:
             continue
-        members = remaining & (_iou(boxes[i], boxes) > iou)
+        members = remaining & (iou(boxes[i], boxes) > overlap)
         members[i] = True
         weights = scores[members][:, None]
         faces.append(((boxes[members] * weights).sum(0) / weights.sum(),

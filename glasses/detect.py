@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from glasses.blazeface import SHORT_RANGE, BlazeFace, weighted_nms
+from glasses.blazeface import SHORT_RANGE, BlazeFace, iou, weighted_nms
 
 # Images whose shorter side is below this cannot hold a face worth classifying.
 MIN_IMAGE_SIDE = 16
@@ -135,7 +135,7 @@ class FaceDetector:
         confirmed = []
         for candidate in _merge(found, image.size, self.second_look_prob):
             box = np.array(candidate.box)
-            if candidate.prob >= self.min_prob or any(_iou(box, np.array(face.box)) > 0 for face in faces):
+            if candidate.prob >= self.min_prob or any(_iou(box, face.box) > 0 for face in faces):
                 continue
             centre, side = (box[:2] + box[2:]) / 2, 2 * _side(box)
             region = tuple(int(round(v)) for v in (*(centre - side / 2), *(centre + side / 2)))
@@ -237,11 +237,8 @@ def _mirrored(box: np.ndarray, width: int) -> np.ndarray:
     return np.array([width - box[2], box[1], width - box[0], box[3]])
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = np.maximum(a[:2], b[:2])
-    x2, y2 = np.minimum(a[2:], b[2:])
-    inter = max(x2 - x1, 0) * max(y2 - y1, 0)
-    return float(inter / max(_area(a) + _area(b) - inter, 1e-9))
+def _iou(box: np.ndarray, other) -> float:
+    return float(iou(np.asarray(box, float), np.asarray(other, float)[None])[0])
 
 
 def _side(box) -> float:

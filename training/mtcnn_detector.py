@@ -21,13 +21,13 @@ The image is scaled down once, for both passes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 from facenet_pytorch.models.utils.detect_face import detect_face
 from PIL import Image, ImageOps
+
+from glasses.detect import Detection   # the same face record glasses' own detector returns
 
 # Images whose shorter side is below this, as given or as scaled for a pass, cannot hold a face MTCNN can find
 # (its windows are 12 px); scaled below it, MTCNN's pyramid would be empty, or would upscale a strip enormously.
@@ -38,19 +38,6 @@ _PYRAMID_FACTOR = 0.709
 _MTCNN_WINDOW = 12                      # P-Net's window: MTCNN scales its input by _MTCNN_WINDOW / min_face
 _SECOND_PASS_MIN_FACE = 20
 _SECOND_PASS_PAD = 0.2                  # of the shorter side, on every side
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A face: its box (x1, y1, x2, y2) in pixels of the image given, and MTCNN's confidence."""
-
-    box: tuple[float, float, float, float]
-    prob: float
-
-    @property
-    def area(self) -> float:
-        x1, y1, x2, y2 = self.box
-        return (x2 - x1) * (y2 - y1)
 
 
 class FaceDetector:
