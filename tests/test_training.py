@@ -237,3 +237,15 @@ def test_evaluate_scores_a_photo_without_a_face_as_a_miss(random_weights, capsys
     blind = json.loads(capsys.readouterr().out)["metrics"]["olivetti"]
     assert (blind["n"], blind["no_face"], blind["recall"]) == (40, 40, 0.0)
     assert blind["positives"] == found["positives"] > 0
+
+
+def test_evaluate_names_a_model_file_it_cannot_use(tmp_path, capsys):
+    from training import evaluate
+
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"junk\n")
+    with pytest.raises(SystemExit) as caught:
+        evaluate.main(["--weights", str(junk)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {junk}: not a glasses model file" in err and "Traceback" not in err

@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    classifier = load_classifier(args.weights, args.threads)
+    try:
+        classifier = load_classifier(args.weights, args.threads)
+    except ValueError as err:   # glasses.weights.ModelFileError names the file and says why
+        parser.error(str(err))
     rows = [row for row in build_manifest(args.data, *([args.sources] if args.sources else []))
             if row["split"] == "test"]
     probs, found = score_rows(rows, args.data, classifier, load_detector(args.detector, args.threads))
