@@ -3,7 +3,7 @@
 A real group photo with every face boxed is not in ../shared/data, so the bench makes them: CelebA-HQ
 portraits pasted, scaled so that their face has a chosen width, onto a canvas of a chosen size over a smooth
 background with noise. The ground-truth box of each face is MTCNN's box on the portrait (facenet-pytorch's
-defaults, the detector glasses shipped before), scaled and moved with it. A detection matches a face when its
+defaults, training/mtcnn_detector.py), scaled and moved with it. A detection matches a face when its
 centre lies inside the face's box and its width is within half to twice the box's: the two detectors draw
 their boxes differently (BlazeFace's is squarer and reaches higher), and that is not a miss.
 

@@ -44,7 +44,7 @@ from PIL import Image
 import glasses
 try:
     predictor = glasses.Predictor(threads=int(sys.argv[3]))
-except TypeError:   # a checkout from before glasses ran on onnxruntime alone (--code): torch's threads
+except TypeError:   # a checkout given by --code whose Predictor takes no threads: it runs on torch's
     import torch
     torch.set_num_threads(int(sys.argv[3]))
     predictor = glasses.Predictor()

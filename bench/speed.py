@@ -34,7 +34,7 @@ large  The same on 2, 6 and 12 MP group photos (bench/group_photos.py, from the 
 found  Photos in which a face is found, per source: celeba_hq (--source-photos sampled; all 14,200 with
        --full), olivetti (400 64 px crops), yalefaces (all 164 files; also its 30 labelled ones, glasses and
        noglasses), cmu_faces (313, some in profile). ours: Predictor.predict(path); MTCNN:
-       training/mtcnn_detector.FaceDetector() with its defaults, the detector glasses shipped before, on the
+       training/mtcnn_detector.FaceDetector() with its defaults (MTCNN on torch), on the
        same photos (--skip-mtcnn-found leaves it out: on all of celeba_hq it takes most of the full run). The
        ms columns are each one's median a photo, for scale only: the two are not alternated here.
        Target: at least as many as MTCNN, and in the full run the recorded targets printed beside the counts
@@ -213,7 +213,7 @@ class Staged:
 class StageClock:
     """Times the detector's `detect` and the predictor's `classify` from inside `predict`: both are wrapped
     on these instances, so what predict does around them (reading, cropping) is what remains of its time.
-    `seen`: the stages predict was seen to call (a Predictor that no longer calls one gets no figure for it)."""
+    `seen`: the stages predict was seen to call (a Predictor that does not call one gets no figure for it)."""
 
     STAGES = ("detect", "classify")
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 # Margin around the detector's box (a fraction of its longer side): keeps the temples, where glasses' arms are.
 # BlazeFace's square box is 0.85 times the height of MTCNN's (CelebA-HQ, median), so 50% frames a face as
-# MTCNN's box with 25% did.
+# MTCNN's box with 25% does.
 DEFAULT_MARGIN = 0.5
 
 

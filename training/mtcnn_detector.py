@@ -1,5 +1,5 @@
-"""MTCNN (facenet-pytorch, on torch), run the way measurements on real photos say is fast: the detector glasses
-shipped before BlazeFace, kept for bench/speed.py to compare against and as a training-time tool.
+"""MTCNN (facenet-pytorch, on torch), run the way measurements on real photos say is fast: the baseline that
+bench/speed.py and `training/evaluate.py --detector mtcnn` compare glasses' BlazeFace detector against.
 
 MTCNN's cost is set by how many candidate windows its first stage proposes, which grows as the smallest face
 it looks for shrinks relative to the image. So a first pass looks for faces of at least `min_face_size`
