@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glasses.weights import ModelFileError, model_config, onnx_file_for
+from glasses.weights import ModelFileError, check_exported_from, model_config, onnx_file_for
 
 BACKENDS = ("auto", "onnx")
 RETIRED_BACKEND_HINT = ("the classifier always runs on onnxruntime, from the ONNX model file; to run weights "
@@ -48,7 +48,8 @@ class OnnxClassifier:
             raise ModelFileError(path, f"not a glasses model file (onnxruntime cannot load it: "
                                        f"{type(err).__name__})") from None
         self.path = Path(path)
-        self.config = model_config(dict(self.session.get_modelmeta().custom_metadata_map), self.path)
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.config = model_config(self.metadata, self.path)
         self._input = self.session.get_inputs()[0].name
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -70,4 +71,8 @@ def load_classifier(weights: Path, threads: int, device: str = "cpu", backend: s
     `.config`. Raises glasses.weights.ModelFileError, naming the file, for a model that cannot be used, and
     ValueError for a device or backend glasses does not run on."""
     check_device(device, backend)
-    return OnnxClassifier(onnx_file_for(weights), threads)
+    export = onnx_file_for(weights)
+    classifier = OnnxClassifier(export, threads)
+    if export != Path(weights):
+        check_exported_from(Path(weights), export, classifier.metadata)
+    return classifier

@@ -34,35 +34,33 @@ def file_sha256(path: Path) -> str:
 
 
 def onnx_file_for(path: Path | str) -> Path:
-    """The ONNX file to run for `path`: the file itself, or for a PyTorch .pt the export made from it.
+    """The ONNX file to run for `path`: the file itself, or for a PyTorch .pt the export beside it (whose
+    origin `check_exported_from` checks once it is loaded).
 
-    Raises ModelFileError, naming the file and saying what to do, for a missing file or a .pt without a
-    matching export."""
+    Raises ModelFileError, naming the file and saying what to do, for a missing file or a .pt without an
+    export."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "model file not found")
     if path.suffix != ".pt":
         return path
     export = path.with_suffix(".onnx")
-    hint = _EXPORT_HINT.format(pt=path, folder=path.parent)
     if not export.is_file():
         raise ModelFileError(path, f"a PyTorch model file, and glasses runs ONNX: no {export.name} beside it; "
-                                   f"make one with `{hint}`")
-    if _metadata(export).get(WEIGHTS_HASH_KEY) != file_sha256(path):
-        raise ModelFileError(path, f"{export.name} beside it was exported from other weights; export again "
-                                   f"with `{hint}`")
+                                   f"make one with `{_export_hint(path)}`")
     return export
 
 
-def _metadata(path: Path) -> dict[str, str]:
-    import onnxruntime as ort
+def check_exported_from(weights: Path, export: Path, metadata: dict[str, str]) -> None:
+    """Raise ModelFileError unless `export` (whose ONNX metadata is `metadata`) was made from exactly the
+    .pt `weights`: a stale export, from other weights, is never run in their name."""
+    if metadata.get(WEIGHTS_HASH_KEY) != file_sha256(weights):
+        raise ModelFileError(weights, f"{export.name} beside it was exported from other weights; export again "
+                                      f"with `{_export_hint(weights)}`")
 
-    try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as err:  # noqa: BLE001 - onnxruntime's errors (InvalidProtobuf, Fail, ...) share no base class
-        raise ModelFileError(path, f"not a glasses model file (onnxruntime cannot load it: {type(err).__name__})") \
-            from None
-    return dict(session.get_modelmeta().custom_metadata_map)
+
+def _export_hint(pt: Path) -> str:
+    return _EXPORT_HINT.format(pt=pt, folder=pt.parent)
 
 
 def model_config(metadata: dict[str, str], path: Path) -> dict:
