@@ -116,12 +116,10 @@ class BlazeFace:
         self.variant = variant
         self.side = variant.side
         self.min_score = variant.min_score if min_score is None else min_score
-        try:
-            self._view = onnx_session(path, threads, fixed_dimensions={"N": 1, "H": self.side, "W": self.side})
-            self._any = onnx_session(path, threads)
-        except Exception as err:  # noqa: BLE001 - onnxruntime's errors (NoSuchFile, InvalidProtobuf...) share no base
-            raise ModelFileError(path, f"not a face detector model (onnxruntime cannot load it: "
-                                       f"{type(err).__name__})") from None
+        detector = "a face detector model"
+        self._view = onnx_session(path, threads, fixed_dimensions={"N": 1, "H": self.side, "W": self.side},
+                                  what=detector)
+        self._any = onnx_session(path, threads, what=detector)
         self._input = self._any.get_inputs()[0].name
         self._anchors: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()   # by canvas shape, recent last
         self._min_logit = float(np.log(self.min_score / (1 - self.min_score)))

@@ -16,7 +16,8 @@ RETIRED_BACKEND_HINT = ("the classifier always runs on onnxruntime, from the ONN
 DEVICE_HINT = "glasses runs on onnxruntime on the CPU; --threads (Predictor(threads=...)) sets how many cores"
 
 
-def onnx_session(path: Path, threads: int, spin_after_run: bool = False, fixed_dimensions: dict | None = None):
+def onnx_session(path: Path, threads: int, spin_after_run: bool = False, fixed_dimensions: dict | None = None,
+                 what: str = "a glasses model file"):
     """An onnxruntime CPU session, as glasses runs it, on a thread pool of its own.
 
     `spin_after_run`: onnxruntime's default, where its threads spin on the CPU after each run, waiting for the
@@ -26,6 +27,7 @@ def onnx_session(path: Path, threads: int, spin_after_run: bool = False, fixed_d
     glasses' sessions and spinning, measured 0.1-0.3 ms faster, but once it exists every other session in the
     process that does not opt in fails to load, the caller's own included: a library must not do that.
     `fixed_dimensions`: symbolic axes fixed, so that onnxruntime plans memory once (the detector's 128 x 128).
+    A file onnxruntime cannot load raises ModelFileError naming it: "not `what` (...)".
     """
     import onnxruntime as ort
 
@@ -35,18 +37,17 @@ def onnx_session(path: Path, threads: int, spin_after_run: bool = False, fixed_d
         options.add_session_config_entry("session.force_spinning_stop", "1")
     for name, value in (fixed_dimensions or {}).items():
         options.add_free_dimension_override_by_name(name, value)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001 - onnxruntime's errors (NoSuchFile, InvalidProtobuf...) share no base
+        raise ModelFileError(path, f"not {what} (onnxruntime cannot load it: {type(err).__name__})") from None
 
 
 class OnnxClassifier:
     name = "onnx"
 
     def __init__(self, path: Path, threads: int, spin_after_run: bool = False):
-        try:
-            self.session = onnx_session(path, threads, spin_after_run)
-        except Exception as err:  # noqa: BLE001 - onnxruntime's errors share no base class
-            raise ModelFileError(path, f"not a glasses model file (onnxruntime cannot load it: "
-                                       f"{type(err).__name__})") from None
+        self.session = onnx_session(path, threads, spin_after_run)
         self.path = Path(path)
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         self.config = model_config(self.metadata, self.path)
