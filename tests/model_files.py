@@ -5,17 +5,12 @@ from pathlib import Path
 
 import torch
 
-from glasses.weights import file_sha256
-from training.export import export_onnx
-from training.model_file import load_model, save_model
+from training.export import export_beside
+from training.model_file import save_model
 
 
 def write_model(pt_path: Path, model: torch.nn.Module, input_size: int = 96, crop_margin: float = 0.25,
                 threshold: float = 0.5, **save_options) -> Path:
     """Save `model` to `pt_path` and export it beside it; the ONNX file's path, which glasses.Predictor takes."""
     save_model(model, pt_path, input_size, crop_margin, threshold, **save_options)
-    folded, config = load_model(pt_path)
-    onnx_path = pt_path.with_suffix(".onnx")
-    example = torch.rand(2, 3, input_size, input_size)
-    export_onnx(folded, example, onnx_path, file_sha256(pt_path), config)
-    return onnx_path
+    return export_beside(pt_path)

@@ -54,6 +54,16 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path, weights_sha
     set_metadata(path, weights_sha256, config)
 
 
+def export_beside(weights: Path) -> Path:
+    """The ONNX file glasses runs, exported beside the .pt (same name, .onnx) with the config it needs. `main`,
+    which also checks and times every export format, is the fuller step for a model to ship."""
+    model, config = load_model(weights)
+    path = weights.with_suffix(".onnx")
+    size = config["input_size"]
+    export_onnx(model, torch.rand(2, 3, size, size), path, file_sha256(weights), config)
+    return path
+
+
 def set_metadata(path: Path, weights_sha256: str, config: dict) -> None:
     exported = onnx.load(str(path))
     onnx.helper.set_model_props(exported, {WEIGHTS_HASH_KEY: weights_sha256, CONFIG_KEY: json.dumps(config)})

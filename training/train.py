@@ -31,8 +31,8 @@ from glasses.crop import DEFAULT_MARGIN, as_batch
 from training.lite_net import LiteNet
 from glasses.mirror import NO_FACE, glasses_probs, mirror_band, mirrored, near_threshold, sigmoid
 from training.glasses_net import GlassesNet
-from glasses.weights import file_sha256
-from training.model_file import TorchClassifier, load_model, save_model
+from training.export import export_beside
+from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
 from training.data import add_data_arguments, Prepared, augmentations, prepare
 from training.loop import fit, predict, rank
@@ -177,17 +177,6 @@ def evaluate(classifier, data: Prepared, threshold: float, band: float) -> tuple
     return metrics, curves
 
 
-def export_for_glasses(weights_path: Path, size: int) -> Path:
-    """The ONNX file glasses runs, exported beside the .pt with the config it needs (training/export.py, which
-    also checks and times every export format, is the fuller step for a model to ship)."""
-    from training.export import ONNX, export_onnx
-
-    folded, config = load_model(weights_path)
-    path = weights_path.parent / ONNX
-    export_onnx(folded, torch.rand(2, 3, size, size), path, file_sha256(weights_path), config)
-    return path
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     random.seed(args.seed)
@@ -227,7 +216,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     weights_path = args.out / "glasses.pt"
     save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band)
-    onnx_path = export_for_glasses(weights_path, args.size)
+    onnx_path = export_beside(weights_path)
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
