@@ -25,6 +25,9 @@ class RecordingPredictor:
     def hold_side(size):
         return 2048
 
+    def show_hold(self, show_side):
+        return self.hold_side
+
     def __init__(self):
         self.threads, self.running, self.overlapped = set(), 0, False
         self._lock = threading.Lock()
@@ -42,7 +45,7 @@ class RecordingPredictor:
         self._enter()
         return []
 
-    def predict_scaled(self, source):
+    def predict_scaled(self, source, show_side=0):
         self._enter()
         from glasses.images import load_image_scaled
         return load_image_scaled(source, self.hold_side), []

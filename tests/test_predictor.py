@@ -85,6 +85,30 @@ def test_a_strip_is_held_whole_so_the_detector_still_sees_it(predictor, reads):
     assert reads[0].image.size == (5000, 16)
 
 
+@needs_data
+def test_a_portrait_is_read_at_half_size_once_and_shown_whole(reads):
+    """A 256-pixel CelebA-HQ portrait: the detector's 128-pixel view is all it needs, and its face spans the
+    shipped classifier's input (96 px) at half size, so libjpeg decodes it at 1/2, once. A caller that shows
+    the photo (show_side) gets it whole, with the same faces in the same full-size pixels."""
+    predictor = glasses.Predictor()
+    _, faces = predictor.predict_scaled(PORTRAIT)
+    assert [(r.image.size, r.full_size) for r in reads] == [((128, 128), (256, 256))]
+    reads.clear()
+    shown, shown_faces = predictor.predict_scaled(PORTRAIT, show_side=1024)
+    assert shown.image.size == (256, 256) and len(reads) == 1
+    assert len(faces) == len(shown_faces) == 1
+    assert np.abs(np.subtract(faces[0].box, shown_faces[0].box)).max() <= 6
+    assert abs(faces[0].glasses_prob - shown_faces[0].glasses_prob) < 0.05
+
+
+def test_show_hold_keeps_what_the_detector_needs_and_what_is_shown(predictor):
+    hold = predictor.show_hold(1024)
+    assert hold((256, 256)) == 256                     # the whole photo: it has fewer pixels than shown
+    assert hold((1500, 1000)) == 1024                  # the detector alone would hold 750
+    assert hold((6000, 4000)) == predictor.hold_side((6000, 4000)) == 2048
+    assert predictor.hold_side((256, 256)) == 128
+
+
 def test_faces_are_classified_in_bounded_batches_with_the_same_answers(predictor, monkeypatch):
     rng = np.random.default_rng(0)
     crops = [Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)) for _ in range(150)]

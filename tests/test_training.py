@@ -222,17 +222,18 @@ def test_the_card_of_a_team_source_says_its_licence_is_unknown(tmp_path):
 def test_evaluate_scores_a_photo_without_a_face_as_a_miss(random_weights, capsys, monkeypatch):
     """Every test photo counts: with a detector that finds nothing, each scores 0 and every glasses photo is
     missed, where leaving them out would report no photo at all."""
+    import glasses.predictor
     from training import evaluate
 
     assert evaluate.main(["--weights", str(random_weights), "--sources", "olivetti", "--threads", "1"]) == 0
     found = json.loads(capsys.readouterr().out)["metrics"]["olivetti"]
     assert found["n"] == 40 and found["no_face"] == 0
 
-    class Blind:
-        def detect(self, image):
+    class Blind(glasses.predictor.FaceDetector):
+        def detect(self, image, full_size=None):
             return []
 
-    monkeypatch.setattr(evaluate, "load_detector", lambda name, threads: Blind())
+    monkeypatch.setattr(glasses.predictor, "FaceDetector", Blind)
     assert evaluate.main(["--weights", str(random_weights), "--sources", "olivetti", "--threads", "1"]) == 0
     blind = json.loads(capsys.readouterr().out)["metrics"]["olivetti"]
     assert (blind["n"], blind["no_face"], blind["recall"]) == (40, 40, 0.0)

@@ -1,5 +1,5 @@
 """Test-split metrics of a model file as users get them: every test photo read, its faces found by a detector,
-the largest one classified; a photo in which no face is found is scored 0, as the CLI answers it (no_face),
+the largest one classified (through glasses.Predictor, as the CLI and the app run it); a photo in which no face is found is scored 0, as the CLI answers it (no_face),
 so a detector that misses faces pays for them here.
 
     python -m training.evaluate --weights weights/glasses.onnx                   # the shipped detector
@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from glasses import Predictor
 from glasses.crop import as_batch, crop_face
 from glasses.images import ImageError, load_image
 from glasses.mirror import glasses_probs
@@ -27,34 +29,47 @@ from training.metrics import summarize
 from training.sources import build_manifest
 
 
-def load_detector(name: str, threads: int):
-    """glasses' own detector, or MTCNN as glasses ran it before BlazeFace (training/mtcnn_detector.py)."""
-    if name == "mtcnn":
-        import torch
+def load_scorer(weights: Path, detector: str, threads: int) -> Callable[[Path], float | None]:
+    """A function from a photo's path to P(glasses) of its largest face, None where no face is found; it raises
+    ImageError for a photo it cannot read. glasses' own detector runs as users get it, through
+    glasses.Predictor (the photo read at the scale it holds it, the crop re-read where a face needs it);
+    MTCNN (training/mtcnn_detector.py, as glasses ran it before BlazeFace) on the photo read whole."""
+    if detector == "blazeface":
+        predictor = Predictor(weights, threads=threads)
 
-        from training.mtcnn_detector import FaceDetector as Mtcnn
-        torch.set_num_threads(threads)
-        return Mtcnn()
-    from glasses.detect import FaceDetector
-    return FaceDetector(threads=threads)
+        def largest(path: Path) -> float | None:
+            faces = predictor.predict(path)
+            return faces[0].glasses_prob if faces else None
+        return largest
+    import torch
+
+    from training.mtcnn_detector import FaceDetector as Mtcnn
+    torch.set_num_threads(threads)
+    mtcnn, classifier = Mtcnn(), load_classifier(weights, threads)
+    config = classifier.config
+
+    def largest_by_mtcnn(path: Path) -> float | None:
+        image = load_image(path)
+        faces = mtcnn.detect(image)
+        if not faces:
+            return None
+        crop = np.asarray(crop_face(image, faces[0].box, config["input_size"], config["crop_margin"]))[None]
+        return float(glasses_probs(classifier, as_batch(crop), config["threshold"], config["mirror_band"])[0])
+    return largest_by_mtcnn
 
 
-def score_rows(rows: list[dict], data: Path, classifier, detector) -> tuple[np.ndarray, np.ndarray]:
+def score_rows(rows: list[dict], data: Path, largest: Callable[[Path], float | None]
+               ) -> tuple[np.ndarray, np.ndarray]:
     """P(glasses) of each row's largest face (0 where no face is found or the photo cannot be read), and
     whether a face was found."""
-    config = classifier.config
     probs, found = np.zeros(len(rows), np.float32), np.zeros(len(rows), bool)
     for i, row in enumerate(tqdm(rows, desc="test photos", file=sys.stderr)):
         try:
-            image = load_image(data / row["path"])
+            prob = largest(data / row["path"])
         except ImageError:
             continue
-        faces = detector.detect(image)
-        if not faces:
-            continue
-        crop = np.asarray(crop_face(image, faces[0].box, config["input_size"], config["crop_margin"]))[None]
-        probs[i] = glasses_probs(classifier, as_batch(crop), config["threshold"], config["mirror_band"])[0]
-        found[i] = True
+        if prob is not None:
+            probs[i], found[i] = prob, True
     return probs, found
 
 
@@ -72,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     rows = [row for row in build_manifest(args.data, *([args.sources] if args.sources else []))
             if row["split"] == "test"]
-    probs, found = score_rows(rows, args.data, classifier, load_detector(args.detector, args.threads))
+    probs, found = score_rows(rows, args.data, load_scorer(args.weights, args.detector, args.threads))
     labels = np.array([int(row["label"]) for row in rows])
     sources = np.array([row["source"] for row in rows])
     threshold = classifier.config["threshold"]

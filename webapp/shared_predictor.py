@@ -30,6 +30,9 @@ from glasses.images import ImageSource, ScaledImage, load_image_scaled
 from webapp.limits import WEB_MAX_PIXELS
 
 T = TypeVar("T")
+# Longer side, in pixels, that a photo shown with its boxes is held at where it has them: a screen shows no more,
+# and the detector alone would hold a portrait at half size.
+SHOWN_SIDE = 1024
 
 # What a visitor reads when classifying their file failed in a way the library does not foresee; the
 # exception, which may name server paths or Python internals, goes to the server log instead.
@@ -39,8 +42,9 @@ UNEXPECTED_ERROR = "unexpected error while classifying this file (the server log
 @dataclass(frozen=True)
 class Classified:
     """A photo and its faces, largest first. `photo` holds it as a viewer shows it (EXIF rotation applied), at
-    no more than it is worth showing (at least Predictor.hold_side(its size) pixels on its longer side; a large
-    photo is held reduced); the faces' boxes are in pixels of the full photo, whose size `photo.full_size` is."""
+    no more than it is worth showing (at least SHOWN_SIDE pixels on its longer side where it has them, and what
+    the detector needs; a large photo is held reduced); the faces' boxes are in pixels of the full photo, whose
+    size `photo.full_size` is."""
 
     photo: ScaledImage
     faces: list[FaceResult]
@@ -98,7 +102,7 @@ class SharedPredictor:
 
     def _read(self, source: ImageSource, name: str) -> ScaledImage:
         try:
-            return load_image_scaled(source, self.predictor.hold_side, self.predictor.max_pixels)
+            return load_image_scaled(source, self.predictor.show_hold(SHOWN_SIDE), self.predictor.max_pixels)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
 
@@ -107,7 +111,7 @@ class SharedPredictor:
             source.seek(0)
             source = source.read()
         try:
-            photo, faces = self.predictor.predict_scaled(source)
+            photo, faces = self.predictor.predict_scaled(source, SHOWN_SIDE)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
         return Classified(photo, faces)
