@@ -1,4 +1,4 @@
-"""`python -m relabel suspects | export | import`: the relabel workflow for scripts.
+"""`python -m relabel suspects | sheets | import | decisions | export`: the relabel workflow for scripts.
 
 Exit status: 0 done; 1 an input was refused or an output could not be written (the message names the file
 and the rows; nothing was written); 2 a usage error, such as an --out that would overwrite an input.
@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
-from relabel.export import ExportError, corrected_manifest, held_out_path, write_corrected
+from relabel.export import (ExportError, corrected_manifest, held_out_path, standing_decisions, write_corrected,
+                            write_decisions)
 from relabel.imports import DecisionsError, import_decisions
 from relabel.store import ReviewStore, StoreError
 from relabel.suspects import ModelError, rank_manifest
@@ -34,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                "training/oof.py) or, without one, from the model run now; stderr "
                                                "says which. Rows without a face come last, unscored.")
     suspects.add_argument("--top", type=_positive_int, help="print only the K most suspect rows")
+    suspects.add_argument("--top-share", type=_share, metavar="F",
+                          help="print only the most suspect share F (0..1] of the rows (after --split)")
+    suspects.add_argument("--split", nargs="+", metavar="SPLIT", help="only rows of these splits (train val test)")
+    suspects.add_argument("--disagree-at", type=_share, metavar="T",
+                          help="only rows whose pred_prob is on the other side of threshold T from their label")
     suspects.add_argument("--format", choices=("csv", "table"), default="csv", help="(default: csv)")
     suspects.add_argument("--weights", type=Path, help="model for manifests without pred_prob "
                                                        "(default: the shipped weights/glasses.onnx)")
@@ -50,6 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
                                               "or unsure. All rows are recorded or, on any problem, none.")
     imports.add_argument("decisions", type=Path, metavar="DECISIONS")
     imports.add_argument("--db", type=Path, required=True, help="the review database (created if absent)")
+
+    decisions = _command(commands, "decisions", help="write the standing decisions as a CSV import reads",
+                                    description="Write path,label,reviewer,decided_at: each reviewer's standing "
+                                                "decision on each of the manifest's rows (label 0, 1, no_face or "
+                                                "unsure; skips and undone decisions left out), oldest first. "
+                                                "It holds no pixels: commit it, and `import` rebuilds the store.")
+    decisions.add_argument("--db", type=Path, required=True, help="the review database")
+    decisions.add_argument("--out", type=Path, required=True, help="the CSV to write")
+
+    sheets = _command(commands, "sheets", help="draw pages of numbered face crops for review by eye",
+                                 description="Write OUT/sheet_NNN.png (numbered faces with their given labels, most "
+                                             "suspect first) and OUT/index.csv (number -> path). The sheets show "
+                                             "the data: keep OUT outside the repository.")
+    chosen = sheets.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--top", type=_positive_int, help="the K most suspect rows")
+    chosen.add_argument("--paths", type=Path, help="the rows named in this CSV's path column, in ranked order")
+    sheets.add_argument("--out", type=Path, required=True, help="folder for the sheets and index.csv")
+    sheets.add_argument("--per-sheet", type=_positive_int, default=24, help="faces a sheet (default: 24)")
+    sheets.add_argument("--weights", type=Path, help="model for manifests without pred_prob")
     return parser
 
 
@@ -80,11 +106,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REFUSED
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most 1, got {text}")
+    return value
+
+
 def _suspects(args, manifest) -> int:
     ranking = rank_manifest(manifest, args.weights)
     print(f"ranked with the {ranking.probabilities}", file=sys.stderr)
+    chosen = ranking.suspects
+    if args.split:
+        split_of = {row["path"]: row["split"] for row in manifest.rows}
+        chosen = [s for s in chosen if split_of[s.path] in args.split]
+    if args.disagree_at is not None:
+        chosen = [s for s in chosen if s.pred_prob is not None and (s.pred_prob >= args.disagree_at) != s.label]
+    if args.top_share is not None:
+        chosen = chosen[:math.ceil(args.top_share * len(chosen))]
     rows = [{"path": s.path, "label": s.label, "pred_prob": "" if s.pred_prob is None else s.pred_prob,
-             "score": "" if s.score is None else s.score} for s in ranking.suspects[:args.top]]
+             "score": "" if s.score is None else s.score} for s in chosen[:args.top]]
     if args.format == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=SUSPECT_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -122,4 +166,33 @@ def _import(args, manifest) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"suspects": _suspects, "export": _export, "import": _import}
+def _decisions(args, manifest) -> int:
+    _refuse_overwriting_inputs(args, manifest)
+    rows, elsewhere = standing_decisions(manifest, ReviewStore(args.db, create=False).current())
+    write_decisions(rows, args.out)
+    print(json.dumps({"out": str(args.out), "decisions": len(rows), "images": len({r["path"] for r in rows}),
+                      "decided_images_not_in_manifest": elsewhere}))
+    return EXIT_OK
+
+
+def _sheets(args, manifest) -> int:
+    from relabel.sheets import read_paths, write_sheets   # the detector loads only for this command
+    ranking = rank_manifest(manifest, args.weights)
+    suspects = ranking.suspects[:args.top]
+    if args.paths:
+        try:
+            wanted = set(read_paths(args.paths))
+        except (OSError, ValueError) as err:
+            args.parser.error(f"--paths: {err}")
+        unknown = sorted(wanted - {s.path for s in ranking.suspects})
+        if unknown:
+            args.parser.error(f"--paths: {len(unknown)} paths are not in {manifest.path}, e.g. {unknown[0]}")
+        suspects = [s for s in ranking.suspects if s.path in wanted]
+    sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet)
+    print(json.dumps({"out": str(args.out), "sheets": len(sheets), "faces": len(suspects),
+                      "ranked_with": ranking.probabilities}))
+    return EXIT_OK
+
+
+COMMANDS = {"suspects": _suspects, "export": _export, "import": _import, "decisions": _decisions,
+            "sheets": _sheets}

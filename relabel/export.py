@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relabel import outcome
-from relabel.store import Decision
+from relabel.store import FLIP, KEEP, SKIP, Decision
 from training.manifest import Manifest
 
 LEFT_OUT = {outcome.NO_FACE: "no face / not a person: dropped",
@@ -53,6 +53,34 @@ def corrected_manifest(manifest: Manifest, current: dict[str, list[Decision]]) -
     counts["decided_images_not_in_manifest"] = sum(path not in in_manifest for path in current)
     counts = {"rows": len(manifest.rows), "written": len(rows), **counts}
     return Corrected(list(manifest.rows[0]), rows, held_out, counts)
+
+
+DECISION_COLUMNS = ("path", "label", "reviewer", "decided_at")   # what `python -m relabel import` reads, and when
+
+
+def standing_decisions(manifest: Manifest, current: dict[str, list[Decision]]) -> tuple[list[dict], int]:
+    """Each reviewer's standing decision on each of the manifest's rows as DECISION_COLUMNS rows, oldest first:
+    label 0 or 1 for a kept or flipped label (the label the reviewer gave), no_face or unsure; skips are left out.
+    Also the number of decided images that are not in the manifest."""
+    in_manifest = {row["path"] for row in manifest.rows}
+    decisions = sorted((d for path, ds in current.items() if path in in_manifest for d in ds
+                        if d.kind != SKIP), key=lambda d: d.id)
+    rows = [{"path": d.path, "label": d.new_label if d.kind in (KEEP, FLIP) else d.kind, "reviewer": d.reviewer,
+             "decided_at": d.decided_at} for d in decisions]
+    return rows, sum(path not in in_manifest for path in current)
+
+
+def write_decisions(rows: list[dict], out: Path) -> None:
+    """Write the decisions CSV whole or not at all (the old file stays where writing fails)."""
+    temporaries: list[Path] = []
+    try:
+        with _naming(out):
+            new_out = _beside(out, "partial", temporaries)
+            _write_csv(new_out, rows, list(DECISION_COLUMNS))
+            os.replace(new_out, out)
+    finally:
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
 
 
 def held_out_path(out: Path) -> Path:

@@ -227,3 +227,90 @@ def test_import_takes_one_reviewer_however_their_name_is_encoded_and_refuses_sep
     code, _, err = run(["import", manifest, bad, "--data", data, "--db", db])
     assert code == 1 and err.count("holds '=' or ';'") == 2 and err.count("holds a control or invisible") == 1
     assert ReviewStore(db).history() == []
+
+
+def test_decisions_round_trip_through_import_rebuilds_the_same_store(files):
+    """The committed record of a review: each reviewer's standing decision, in the format import reads; a store
+    rebuilt from it exports the same corrected manifest."""
+    tmp_path, data, manifest = files
+    store = ReviewStore(tmp_path / "r.sqlite")
+    for decision in [NewDecision("imgs/img00.png", "ana", FLIP, 0), NewDecision("imgs/img01.png", "ana", "keep", 1),
+                     NewDecision("imgs/img02.png", "ana", "no_face", 0),
+                     NewDecision("imgs/img03.png", "ben", "unsure", 1),
+                     NewDecision("imgs/img04.png", "ben", "skip", 0),
+                     NewDecision("imgs/img01.png", "ben", FLIP, 1)]:
+        store.record(decision)
+    store.record(NewDecision("imgs/img03.png", "ana", FLIP, 1))
+    store.undo_last("ana")                                          # taken back: not a standing decision
+    code, out, err = run(["decisions", manifest, "--data", data, "--db", store.path, "--out", tmp_path / "d.csv"])
+    assert code == 0, err
+    assert json.loads(out)["decisions"] == 5
+    rows = read_csv(tmp_path / "d.csv")
+    assert [(r["path"][-9:-4], r["label"], r["reviewer"]) for r in rows] == [
+        ("img00", "1", "ana"), ("img01", "1", "ana"), ("img02", "no_face", "ana"), ("img03", "unsure", "ben"),
+        ("img01", "0", "ben")]
+    assert all(r["decided_at"].endswith("+00:00") or r["decided_at"].endswith("Z") for r in rows)
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    assert run(["import", manifest, tmp_path / "d.csv", "--data", data, "--db", rebuilt])[0] == 0
+    for db, out_csv in ((store.path, "a.csv"), (rebuilt, "b.csv")):
+        assert run(["export", manifest, "--data", data, "--db", db, "--out", tmp_path / out_csv])[0] == 0
+    assert read_csv(tmp_path / "a.csv") == read_csv(tmp_path / "b.csv")
+    assert read_csv(tmp_path / "a.held_out.csv") == read_csv(tmp_path / "b.held_out.csv")
+
+
+def test_decisions_refuses_a_missing_database_and_writes_nothing(files):
+    tmp_path, data, manifest = files
+    code, _, err = run(["decisions", manifest, "--data", data, "--db", tmp_path / "none.sqlite",
+                        "--out", tmp_path / "d.csv"])
+    assert code == 1 and "none.sqlite" in err and not (tmp_path / "d.csv").exists()
+
+
+def test_sheets_number_the_rows_most_suspect_first_across_pages(files):
+    from PIL import Image
+
+    tmp_path, data, manifest = files
+    (data / "imgs" / "img02.png").write_bytes(b"not a png")       # one unreadable image: drawn as such, not fatal
+    code, out, err = run(["sheets", manifest, "--data", data, "--top", "4", "--per-sheet", "3",
+                          "--out", tmp_path / "sheets"])
+    assert code == 0, err
+    assert json.loads(out)["sheets"] == 2
+    index = read_csv(tmp_path / "sheets" / "index.csv")
+    ranked = [r["path"] for r in csv.DictReader(io.StringIO(run(["suspects", manifest, "--data", data])[1]))]
+    assert [r["path"] for r in index] == ranked[:4]
+    assert [(r["sheet"], r["number"]) for r in index] == [("sheet_001.png", "1"), ("sheet_001.png", "2"),
+                                                           ("sheet_001.png", "3"), ("sheet_002.png", "4")]
+    first = Image.open(tmp_path / "sheets" / "sheet_001.png")
+    assert first.size[0] == 6 * 192 and Image.open(tmp_path / "sheets" / "sheet_002.png").size == first.size
+
+
+def test_sheets_of_chosen_paths_keep_the_ranked_order_and_refuse_unknown_paths(files):
+    tmp_path, data, manifest = files
+    chosen = write_csv(tmp_path / "chosen.csv", [{"path": "imgs/img04.png"}, {"path": "imgs/img00.png"}])
+    code, out, err = run(["sheets", manifest, "--data", data, "--paths", chosen, "--out", tmp_path / "s"])
+    assert code == 0, err
+    ranked = [r["path"] for r in csv.DictReader(io.StringIO(run(["suspects", manifest, "--data", data])[1]))]
+    assert [r["path"] for r in read_csv(tmp_path / "s" / "index.csv")] == \
+        [p for p in ranked if p in ("imgs/img04.png", "imgs/img00.png")]
+    stray = write_csv(tmp_path / "stray.csv", [{"path": "imgs/elsewhere.png"}])
+    code, _, err = run(["sheets", manifest, "--data", data, "--paths", stray, "--out", tmp_path / "t"])
+    assert code == 2 and "imgs/elsewhere.png" in err and not (tmp_path / "t").exists()
+
+
+def test_suspects_pick_splits_a_top_share_and_disagreements(tmp_path):
+    data = data_folder(tmp_path, 6)
+    rows = manifest_rows([0, 1, 0, 1, 0, 1], [0.99, 0.03, 0.3, 0.8, 0.6, None])
+    for row, split in zip(rows, ["train", "val", "test", "test", "val", "test"]):
+        row["split"] = split
+    manifest = write_csv(tmp_path / "m.csv", rows)
+
+    def paths(*options):
+        code, out, err = run(["suspects", manifest, "--data", data, *options])
+        assert code == 0, err
+        return [r["path"][-9:-4] for r in csv.DictReader(io.StringIO(out))]
+
+    assert paths("--disagree-at", "0.5") == ["img00", "img01", "img04"]          # most suspect first
+    assert paths("--disagree-at", "0.7") == ["img00", "img01"]
+    assert paths("--split", "val", "test") == ["img01", "img04", "img02", "img03", "img05"]
+    assert paths("--split", "val", "test", "--top-share", "0.4") == ["img01", "img04"]
+    code, _, err = run(["suspects", manifest, "--data", data, "--top-share", "0"])
+    assert code == 2 and "above 0" in err
