@@ -27,11 +27,11 @@ def assert_png(path) -> None:
     assert 200 <= width <= 3000 and 200 <= height <= 3000
 
 
-def test_write_plots_writes_three_pngs_and_skips_a_one_class_source(tmp_path):
+def test_write_plots_writes_four_pngs_and_skips_a_one_class_source(tmp_path):
     curves = {"all": predictions(200, 0), "celeba_hq": predictions(120, 1),
               "yalefaces": (np.zeros(10, dtype=int), np.linspace(0, 1, 10))}  # one class: no curve
     paths = write_plots(tmp_path / "plots", HISTORY, curves, threshold=0.5)
-    assert [p.name for p in paths] == ["curves.png", "roc_pr.png", "confusion.png"]
+    assert [p.name for p in paths] == ["curves.png", "roc_pr.png", "confusion.png", "reliability.png"]
     for path in paths:
         assert_png(path)
 

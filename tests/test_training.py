@@ -11,6 +11,7 @@ from training.lite_net import LiteNet
 from glasses.mirror import EVERY_FACE
 from training.glasses_net import GlassesNet
 from training.model_file import load_model
+from training.robustness import CORRUPTIONS
 from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.crops import Crops
@@ -115,6 +116,15 @@ def test_tiny_training_run_resumes_after_an_interruption_and_ships_a_usable_mode
     predictor = Predictor(tmp_path / "weights" / "glasses.pt")
     assert predictor.threshold == card["threshold"]
     assert predictor.classify([]).shape == (0,)
+    # the test split under each corruption, and where the labels came from (calibration: test_calibration.py;
+    # this smoke model's validation logits are too flat to fit one)
+    assert 0 <= card["test_metrics"]["all"]["ece"] <= 1
+    assert set(card["robustness"]) == {"clean", *CORRUPTIONS}
+    assert card["robustness"]["clean"]["n"] == card["test_metrics"]["all"]["n"]
+    assert card["provenance"]["manifest"]["labels"].startswith("raw")
+    assert len(card["provenance"]["code"]["commit"]) == 40
+    markdown = (tmp_path / "weights" / "model_card.md").read_text()
+    assert "## Robustness" in markdown and "## Labels and provenance" in markdown
 
 
 
@@ -138,7 +148,7 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
     card = json.loads((out / "model_card.json").read_text())
     assert card["distillation"]["weight"] == 0.5
     assert card["commands"][0].startswith("python -m training.teacher ")
-    assert card["plots"] == ["plots/curves.png", "plots/roc_pr.png", "plots/confusion.png"]
+    assert card["plots"] == ["plots/curves.png", "plots/roc_pr.png", "plots/confusion.png", "plots/reliability.png"]
     for plot in card["plots"]:
         assert (out / plot).read_bytes().startswith(b"\x89PNG")
 
@@ -240,6 +250,22 @@ def test_evaluate_scores_a_photo_without_a_face_as_a_miss(random_weights, capsys
     assert blind["positives"] == found["positives"] > 0
 
 
+@needs_data
+def test_evaluate_scores_against_the_labels_of_a_given_manifest(random_weights, capsys, tmp_path):
+    """Reviewed labels: the test rows of the manifest given, with its labels, not the importers' raw ones."""
+    from training import evaluate
+    from training.manifest import write_manifest
+    from training.sources import build_manifest
+
+    rows = [dict(row, label=0) for row in build_manifest(DATA, ["olivetti"]) if row["split"] == "test"][:10]
+    write_manifest(rows, tmp_path / "reviewed.csv")
+    assert evaluate.main(["--weights", str(random_weights), "--manifest", str(tmp_path / "reviewed.csv"),
+                          "--threads", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["labels"] == str(tmp_path / "reviewed.csv")
+    assert (report["metrics"]["all"]["n"], report["metrics"]["all"]["positives"]) == (10, 0)
+
+
 def test_evaluate_names_a_model_file_it_cannot_use(tmp_path, capsys):
     from training import evaluate
 
@@ -250,3 +276,28 @@ def test_evaluate_names_a_model_file_it_cannot_use(tmp_path, capsys):
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"error: {junk}: not a glasses model file" in err and "Traceback" not in err
+
+
+def test_review_counts_per_source_say_what_the_review_changed(tmp_path):
+    """Against the raw labels: a flip each way, a dropped no-face row, an unsure row held out, a kept row; a
+    decision about an image the raw manifest lacks is not counted."""
+    from training.provenance import provenance
+
+    raw = [{"path": f"p{i}.jpg", "label": label, "source": source, "split": "train"}
+           for i, (label, source) in enumerate([(0, "celeba_hq"), (1, "celeba_hq"), (0, "celeba_hq"),
+                                                (1, "cmu_faces"), (0, "cmu_faces")])]
+    trained = [dict(raw[0], label=1), dict(raw[1], label=0), dict(raw[4])]      # p2 dropped, p3 held out
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("path,label,reviewer,decided_at\np0.jpg,1,ana,t\np1.jpg,0,ana,t\np2.jpg,no_face,ana,t\n"
+                         "p3.jpg,unsure,ben,t\np4.jpg,0,ben,t\nelsewhere.jpg,1,ben,t\n")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label\n")
+    origin = provenance(manifest, decisions, raw, trained)
+    reviews = origin["reviews"]
+    assert reviews["decisions"] == 6 and reviews["reviewers"] == {"ana": 3, "ben": 3}
+    assert reviews["by_source"] == {
+        "celeba_hq": {"reviewed": 3, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1},
+        "cmu_faces": {"reviewed": 2, "held_out": 1},
+        "all": {"reviewed": 5, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1,
+                "held_out": 1}}
+    assert origin["manifest"]["rows"] == 3 and len(origin["manifest"]["sha256"]) == 64

@@ -22,16 +22,35 @@ from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from training.sources import IMPORTERS, build_manifest
 
 
+class LowResolution(torch.nn.Module):
+    """A crop as a camera of lower resolution gives it: shrunk by a random factor in `factors`, then enlarged
+    back (the detector's crop of a small face is enlarged the same way)."""
+
+    def __init__(self, factors: tuple[float, float] = (1.5, 4.0)):
+        super().__init__()
+        self.factors = factors
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        size = image.shape[-2:]
+        factor = float(torch.empty(1).uniform_(*self.factors))
+        small = [max(8, round(side / factor)) for side in size]
+        return v2.functional.resize(v2.functional.resize(image, small, antialias=True), list(size), antialias=False)
+
+
 def augmentations() -> v2.Compose:
-    """What real photos vary in: pose, lighting, colour or none, focus, compression, things in front."""
+    """What real photos vary in: pose, lighting (low light too), colour or none, resolution, focus,
+    compression, sensor noise, things in front. training/robustness.py measures the same kinds of change."""
     return v2.Compose([
         v2.RandomHorizontalFlip(),
         v2.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.9, 1.1)),
         v2.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.3, hue=0.03),
+        v2.RandomApply([v2.ColorJitter(brightness=(0.25, 0.6))], p=0.15),
         v2.RandomGrayscale(p=0.2),
+        v2.RandomApply([LowResolution()], p=0.2),
         v2.RandomApply([v2.GaussianBlur(5, sigma=(0.1, 1.5))], p=0.2),
-        v2.RandomApply([v2.JPEG(quality=(30, 90))], p=0.3),
+        v2.RandomApply([v2.JPEG(quality=(20, 90))], p=0.3),
         v2.ToDtype(torch.float32, scale=True),
+        v2.RandomApply([v2.GaussianNoise(sigma=0.05)], p=0.2),
         v2.RandomErasing(p=0.2, scale=(0.02, 0.08)),
     ])
 

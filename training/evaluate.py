@@ -24,7 +24,8 @@ from glasses.crop import as_batch, crop_face
 from glasses.images import ImageError, load_image
 from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
-from training.manifest import DEFAULT_DATA
+from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
+from training.calibration import expected_calibration_error
 from training.metrics import summarize
 from training.sources import build_manifest
 
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.partition("\n\n")[0])
     parser.add_argument("--weights", type=Path, default=Path("weights/glasses.onnx"), help="model file")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the photos are under")
+    parser.add_argument("--manifest", type=Path,
+                        help="the labels to score against, e.g. the reviewed relabel/reviews/manifest.csv (default: "
+                             "the raw labels the importers read)")
     parser.add_argument("--sources", nargs="+", metavar="SOURCE", help="only these sources (default: all)")
     parser.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
     parser.add_argument("--threads", type=int, default=2)
@@ -85,8 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         classifier = load_classifier(args.weights, args.threads)
     except ValueError as err:   # glasses.weights.ModelFileError names the file and says why
         parser.error(str(err))
-    rows = [row for row in build_manifest(args.data, *([args.sources] if args.sources else []))
-            if row["split"] == "test"]
+    if args.manifest:
+        try:
+            rows = load_manifest(args.manifest, args.data).rows
+        except ManifestError as err:
+            parser.error(str(err))
+        rows = [row for row in rows if not args.sources or row["source"] in args.sources]
+    else:
+        rows = build_manifest(args.data, *([args.sources] if args.sources else []))
+    rows = [row for row in rows if row["split"] == "test"]
     probs, found = score_rows(rows, args.data, load_scorer(args.weights, args.detector, args.threads))
     labels = np.array([int(row["label"]) for row in rows])
     sources = np.array([row["source"] for row in rows])
@@ -95,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     for source in ["all", *sorted(set(sources))]:
         picked = np.ones(len(rows), bool) if source == "all" else sources == source
         metrics[source] = {**summarize(labels[picked], probs[picked], threshold),
+                           "ece": expected_calibration_error(labels[picked], probs[picked]),
                            "no_face": int((picked & ~found).sum())}
-    print(json.dumps({"weights": str(args.weights), "detector": args.detector, "threshold": threshold,
+    print(json.dumps({"weights": str(args.weights), "labels": str(args.manifest or "raw"),
+                      "detector": args.detector, "threshold": threshold,
                       "metrics": metrics}, indent=1))
     return 0
 

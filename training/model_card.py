@@ -29,6 +29,42 @@ def add_exports(folder: Path, exports: dict, command: str) -> None:
     write_model_card(folder, card)
 
 
+def _provenance_lines(card: dict) -> list[str]:
+    """Calibration and where the labels came from, where the card records them."""
+    lines = []
+    calibration = card.get("calibration")
+    if calibration:
+        test_ece = card["test_metrics"]["all"].get("ece")
+        lines += ["", "## Calibration", "",
+                  f"{calibration['method']}: P(glasses) = sigmoid({calibration['scale']} x logit + "
+                  f"{calibration['bias']}). Expected calibration error on validation "
+                  f"{calibration['val_ece_before']} before, {calibration['val_ece_after']} after"
+                  + (f"; on test {test_ece}" if test_ece is not None else "") + "."]
+    origin = card.get("provenance")
+    if origin:
+        manifest, reviews, code = origin["manifest"], origin.get("reviews"), origin.get("code")
+        lines += ["", "## Labels and provenance", "",
+                  (f"Manifest `{manifest['file']}` ({manifest['rows']:,} rows, sha256 `{manifest['sha256'][:16]}`)."
+                   if manifest.get("file") else f"Raw labels as the importers read them ({manifest['rows']:,} rows)."),
+                  *([f"Code: commit `{code['commit'][:12]}`"
+                     + (" with uncommitted changes." if code["uncommitted_changes"] else ".")] if code else [])]
+        if reviews:
+            columns = ("reviewed", "flipped_to_glasses", "flipped_to_no_glasses", "dropped_no_face", "held_out")
+            lines += ["", f"Reviewed labels: {reviews['decisions']:,} decisions in `{reviews['file']}` (sha256 "
+                      f"`{reviews['sha256'][:16]}`) by {', '.join(reviews['reviewers'])}.", "",
+                      "| source | " + " | ".join(c.replace("_", " ") for c in columns) + " |",
+                      "|---" * (len(columns) + 1) + "|",
+                      *[f"| {source} | " + " | ".join(f"{counts.get(c, 0):,}" for c in columns) + " |"
+                        for source, counts in reviews["by_source"].items()]]
+    robustness = card.get("robustness")
+    if robustness:
+        lines += ["", "## Robustness (test split, each corruption applied to the whole photo)", "",
+                  "| condition | F1 | recall | precision | ROC-AUC | ECE | no face |", "|---|---|---|---|---|---|---|",
+                  *[f"| {name} | {m['f1']} | {m['recall']} | {m['precision']} | {m['roc_auc']} | {m['ece']} | "
+                    f"{m['no_face']} |" for name, m in robustness.items()]]
+    return lines
+
+
 def _markdown(card: dict) -> str:
     model, data = card["model"], card["data"]
     lines = [
@@ -72,6 +108,7 @@ def _markdown(card: dict) -> str:
                   "", "| runtime | file | bytes | ms/face | max prob diff |", "|---|---|---|---|---|",
                   *[f"| {e['variant']} | {e['file']} | {e['size_bytes']:,} | {e['ms_per_face']:.2f} | "
                     f"{e['max_prob_diff']:.1e} |" for e in card["exports"]["variants"]]]
+    lines += _provenance_lines(card)
     distilled = card.get("distillation")
     lines += ["", "## Reproduce", "", *[f"    {command}" for command in card["commands"]], "",
               f"Best epoch {card['best_epoch']} (validation ROC-AUC {card['validation_roc_auc']}); "

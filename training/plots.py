@@ -1,4 +1,5 @@
-"""Training plots, so a run can be judged at a glance: learning curves, ROC / precision-recall, confusion matrix."""
+"""Training plots, so a run can be judged at a glance: learning curves, ROC / precision-recall, confusion matrix,
+reliability (how far P(glasses) is from the share of glasses it predicts)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ matplotlib.use("Agg")  # before pyplot: training runs headless
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+from sklearn.calibration import CalibrationDisplay  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
 
 CLASS_NAMES = ("no_glasses", "glasses")
@@ -85,12 +87,27 @@ def plot_confusion(labels: np.ndarray, probs: np.ndarray, threshold: float, path
     return _save(fig, path)
 
 
-def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float) -> list[Path]:
-    """The three plots of a run into `out_dir`: curves.png, roc_pr.png, confusion.png (of the "all" entry)."""
+def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: str = "", bins: int = 15) -> Path:
+    """Share of glasses against mean P(glasses) in equal-width bins (on the diagonal: calibrated), above a
+    histogram of the probabilities on a log scale (most faces sit near 0 or 1)."""
+    fig, (curve_ax, count_ax) = plt.subplots(2, 1, figsize=(5.5, 7), height_ratios=(3, 1), sharex=True)
+    CalibrationDisplay.from_predictions(np.asarray(labels).astype(int), np.clip(probs, 0, 1), n_bins=bins,
+                                        strategy="uniform", name="model", ax=curve_ax)
+    curve_ax.set(title=title, xlabel="", ylabel="share of faces with glasses")
+    count_ax.hist(np.clip(probs, 0, 1), bins=bins, range=(0, 1), color="grey", log=True)
+    count_ax.set(xlabel="P(glasses)", ylabel="faces")
+    return _save(fig, path)
+
+
+def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float,
+                reliability_title: str = "test split") -> list[Path]:
+    """The plots of a run into `out_dir`: curves.png, roc_pr.png, confusion.png and reliability.png (of the
+    "all" entry)."""
     out_dir = Path(out_dir)
     labels, probs = curves["all"]
     return [
         plot_history(history, out_dir / "curves.png"),
         plot_roc_pr(curves, out_dir / "roc_pr.png", "per source"),
         plot_confusion(labels, probs, threshold, out_dir / "confusion.png", "all sources"),
+        plot_reliability(labels, probs, out_dir / "reliability.png", reliability_title),
     ]

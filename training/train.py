@@ -7,9 +7,10 @@ weights/glasses.pt with its model card and plots.
 
 Steps, in order: manifest (built by the importers, or given: e.g. the relabel workflow's corrected one) ->
 cached face crops (the inference detector and crop) -> soft targets from the teacher, if one is given ->
-training (training/loop.py) -> the epoch with the best validation ROC-AUC -> the threshold that maximises
-validation F1, and the band around it where the mirror pass runs (glasses/mirror.py) -> metrics per source on
-the test split, which chooses nothing -> weights/ and its card.
+training (training/loop.py) -> the epoch with the best validation ROC-AUC -> Platt scaling fitted on
+validation and folded into the last layer (training/calibration.py) -> the threshold that maximises
+validation F1 on those calibrated probabilities, and the band around it where the mirror pass runs
+(glasses/mirror.py) -> metrics per source on the test split, which chooses nothing -> weights/ and its card.
 """
 from __future__ import annotations
 
@@ -36,9 +37,12 @@ from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
 from training.data import add_data_arguments, Prepared, augmentations, prepare
 from training.loop import fit, predict, rank
+from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
 from training.metrics import best_f1_threshold, summarize
 from training.model_card import write_model_card
 from training.plots import write_plots
+from training.provenance import provenance
+from training.robustness import robustness_table
 
 WIDTHS = (24, 48, 96, 160, 256)
 
@@ -64,6 +68,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--mirror-average", action=argparse.BooleanOptionalAction, default=True,
                         help="choose the threshold on each crop's logit averaged with its mirror image's, and "
                              "test and ship with that averaging for crops near the threshold (glasses/mirror.py)")
+    parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True,
+                        help="fit Platt scaling on validation and fold it into the model, so that P(glasses) is "
+                             "calibrated and the threshold is chosen on calibrated probabilities "
+                             "(training/calibration.py)")
+    parser.add_argument("--robustness", action=argparse.BooleanOptionalAction, default=True,
+                        help="score the test split under each corruption of training/robustness.py for the card")
+    parser.add_argument("--decisions", type=Path,
+                        help="the reviewers' decisions that made --manifest from the raw labels (python -m relabel "
+                             "decisions): their counts per source go into the model card")
     parser.add_argument("--teacher", type=Path, help="teacher weights (training/teacher.py) to distil from")
     parser.add_argument("--init", type=Path, metavar="MODEL",
                         help="start from this model file's weights (glasses.pt of the same architecture): "
@@ -105,6 +118,23 @@ def prepare_once(args: argparse.Namespace, size: int) -> Prepared:
     return data or load()
 
 
+def corrupted_test(onnx_path: Path, data: Prepared, args: argparse.Namespace) -> dict:
+    """The test split through glasses.Predictor with the exported model, clean and under each corruption of
+    training/robustness.py."""
+    from glasses import Predictor
+    predictor = Predictor(onnx_path, threads=min(2, os.cpu_count() or 1))
+    return robustness_table(predictor, [row for row in data.rows if row["split"] == "test"], args.data, args.seed)
+
+
+def raw_rows(args: argparse.Namespace, data: Prepared) -> list[dict]:
+    """The rows as the importers read them, the labels before any review, where --decisions says a review
+    made the manifest; else the trained rows."""
+    if not (args.manifest and args.decisions):
+        return data.rows
+    from training.sources import build_manifest
+    return build_manifest(args.data)
+
+
 def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str, run_dir: Path) -> np.ndarray:
     """The teacher's P(glasses) for every row (rows outside `mask` get their label): soft targets, from `data`'s
     crops (the same rows as the student's, at the teacher's crop size: a teacher trained on 96 px crops judged
@@ -144,15 +174,35 @@ def in_chunks(fn, crops: np.ndarray, size: int = 256) -> np.ndarray:
     return np.concatenate([fn(as_batch(crops[i:i + size])) for i in range(0, len(crops), size)] or [np.zeros(0)])
 
 
+def validation_logits(classifier, data: Prepared, mirror_average: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The validation faces' logits, and their mirror images' (with `mirror_average`; else None)."""
+    crops = data.crops.images[data.mask("val")]
+    single = in_chunks(classifier, crops)
+    return single, in_chunks(lambda batch: classifier(mirrored(batch)), crops) if mirror_average else None
+
+
+def calibrate(model: nn.Module, data: Prepared, mirror_average: bool) -> dict:
+    """Fit Platt scaling on the validation faces (their logits averaged with the mirror image's, as served near
+    the threshold) and fold it into `model`'s last layer (training/calibration.py). Returns the fit and the
+    validation ECE before and after."""
+    labels = data.labels[data.mask("val")]
+    single, mirror = validation_logits(TorchClassifier(model.eval(), "cpu"), data, mirror_average)
+    logits = single if mirror is None else (single + mirror) / 2
+    scale, bias = fit_platt(logits, labels)
+    fold_into_head(model, scale, bias)
+    return {"method": "Platt scaling of the logit on the validation split, folded into the last layer",
+            "scale": scale, "bias": bias,
+            "val_ece_before": expected_calibration_error(labels, sigmoid(logits)),
+            "val_ece_after": expected_calibration_error(labels, sigmoid(scale * logits + bias))}
+
+
 def choose_threshold(classifier, data: Prepared, mirror_average: bool) -> tuple[float, float]:
     """The threshold that maximises validation F1 (on logits averaged with the mirror image's, with
     `mirror_average`), and the band around it where glasses.mirror runs the mirror pass."""
-    val = data.mask("val")
-    crops, labels = data.crops.images[val], data.labels[val]
-    single = in_chunks(classifier, crops)
-    if not mirror_average:
+    labels = data.labels[data.mask("val")]
+    single, mirror = validation_logits(classifier, data, mirror_average)
+    if mirror is None:
         return round(best_f1_threshold(labels, sigmoid(single)), 4), NO_FACE
-    mirror = in_chunks(lambda batch: classifier(mirrored(batch)), crops)
     return round(best_f1_threshold(labels, sigmoid((single + mirror) / 2)), 4), mirror_band(single, mirror)
 
 
@@ -169,7 +219,8 @@ def evaluate(classifier, data: Prepared, threshold: float, band: float) -> tuple
     labels, sources = data.labels[in_test], data.column("source")[in_test]
     curves = {"all": (labels, probs)}
     curves.update({src: (labels[sources == src], probs[sources == src]) for src in sorted(set(sources))})
-    metrics = {src: summarize(lab, prob, threshold) for src, (lab, prob) in curves.items()}
+    metrics = {src: dict(summarize(lab, prob, threshold), ece=expected_calibration_error(lab, prob))
+               for src, (lab, prob) in curves.items()}
     for src in metrics:
         in_source = in_test & ((data.column("source") == src) if src != "all" else True)
         metrics[src]["not_detected"] = int((in_source & ~data.crops.found).sum())
@@ -209,7 +260,14 @@ def main(argv=None) -> int:
         return 0
 
     model.load_state_dict(result.best_state)
-    classifier = TorchClassifier(model.cpu().eval(), "cpu")   # what glasses.Predictor runs, on PyTorch
+    model = model.cpu().eval()
+    calibration = None
+    if args.calibrate:
+        try:
+            calibration = calibrate(model, data, args.mirror_average)
+        except CalibrationError as err:   # a smoke run's validation split may hold one label only
+            print(f"not calibrated: {err}", file=sys.stderr)
+    classifier = TorchClassifier(model, "cpu")   # what glasses.Predictor runs, on PyTorch
     threshold, band = choose_threshold(classifier, data, args.mirror_average)
     test, curves = evaluate(classifier, data, threshold, band)
 
@@ -217,6 +275,7 @@ def main(argv=None) -> int:
     weights_path = args.out / "glasses.pt"
     save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band)
     onnx_path = export_beside(weights_path)
+    robustness = corrupted_test(onnx_path, data, args) if args.robustness else None
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
     splits = data.column("split")
     write_model_card(args.out, {
@@ -230,6 +289,9 @@ def main(argv=None) -> int:
                           + (", with mirror averaging (glasses/mirror.py)" if args.mirror_average else ""),
         "mirror_average": args.mirror_average,
         "mirror_band": band,
+        "calibration": calibration,
+        "provenance": provenance(args.manifest, args.decisions, raw_rows(args, data), data.rows),
+        "robustness": robustness,
         "best_epoch": result.best_epoch,
         "processes": dist.get_world_size() if dist.is_initialized() else 1,
         "distillation": {"teacher": str(args.teacher), "weight": args.distill_weight,

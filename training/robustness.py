@@ -1,0 +1,125 @@
+"""How the shipped pipeline holds up under what real photos bring: the test split scored clean and under each
+corruption, photo by photo, through glasses.Predictor (detector and classifier both see the corrupted photo).
+
+    python -m training.robustness --weights weights/glasses.onnx --manifest relabel/reviews/manifest.csv
+
+Each corruption has one fixed, realistic severity (CORRUPTIONS), applied to the whole photo at its own size;
+the seed makes the noise repeatable. A photo in which no face is found is scored 0, as the CLI answers it.
+training/data.py's augmentations train for the same kinds of change, at random strengths.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+from tqdm import tqdm
+
+from glasses import ImageError, Predictor, load_image
+from training.calibration import expected_calibration_error
+from training.manifest import DEFAULT_DATA, load_manifest
+from training.metrics import summarize
+
+Corruption = Callable[[Image.Image, np.random.Generator], Image.Image]
+
+
+def sensor_noise(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Gaussian noise of 12 grey levels (of 255) on every pixel and channel: a phone photo at high ISO."""
+    pixels = np.asarray(image, np.float32) + rng.normal(0, 12, (image.height, image.width, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def grey(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    return ImageOps.grayscale(image).convert("RGB")
+
+
+def low_light(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A third of the light, with the noise a sensor adds to it (4 grey levels)."""
+    pixels = np.asarray(image, np.float32) / 3 + rng.normal(0, 4, (image.height, image.width, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def blur(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Out of focus: a Gaussian blur of 0.6% of the longer side (1.5 px on a 256 px portrait)."""
+    return image.filter(ImageFilter.GaussianBlur(0.006 * max(image.size)))
+
+
+def jpeg(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Saved again as a JPEG of quality 20: a photo passed around messaging apps."""
+    from io import BytesIO
+
+    out = BytesIO()
+    image.save(out, "JPEG", quality=20)
+    return Image.open(BytesIO(out.getvalue())).convert("RGB")
+
+
+def low_resolution(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Taken at a third of the resolution and shown enlarged (a 256 px portrait from 85 px)."""
+    small = image.resize((max(1, image.width // 3), max(1, image.height // 3)), Image.BILINEAR)
+    return small.resize(image.size, Image.BICUBIC)
+
+
+CORRUPTIONS: dict[str, Corruption] = {"sensor noise": sensor_noise, "grey": grey, "low light": low_light,
+                                      "blur": blur, "JPEG quality 20": jpeg, "low resolution": low_resolution}
+
+
+def robustness_table(predictor: Predictor, rows: list[dict], data_root: Path, seed: int = 0) -> dict[str, dict]:
+    """Per condition ("clean", then each of CORRUPTIONS): the metrics of `rows` (test rows of a manifest) at the
+    predictor's threshold, with the expected calibration error and the photos in which no face was found."""
+    rng = np.random.default_rng(seed)
+    labels = np.array([int(row["label"]) for row in rows])
+    conditions = {"clean": None, **CORRUPTIONS}
+    probs = {name: np.zeros(len(rows)) for name in conditions}
+    missed = {name: 0 for name in conditions}
+    for i, row in enumerate(tqdm(rows, desc="robustness", file=sys.stderr)):
+        try:
+            image = load_image(data_root / row["path"])
+        except ImageError:
+            for name in conditions:
+                missed[name] += 1
+            continue
+        for name, corrupt in conditions.items():
+            shown = image if corrupt is None else corrupt(image, rng)
+            faces = predictor.predict(shown)
+            probs[name][i] = faces[0].glasses_prob if faces else 0.0
+            missed[name] += not faces
+    return {name: dict(summarize(labels, probs[name], predictor.threshold),
+                       ece=expected_calibration_error(labels, probs[name]), no_face=missed[name])
+            for name in conditions}
+
+
+def format_table(table: dict[str, dict]) -> str:
+    """The table as Markdown: F1, ROC-AUC, ECE and faces not found per condition."""
+    lines = ["| test split | F1 | recall | precision | ROC-AUC | ECE | no face |", "|---|---|---|---|---|---|---|"]
+    for name, m in table.items():
+        lines.append(f"| {name} | {m['f1']} | {m['recall']} | {m['precision']} | {m['roc_auc']} | {m['ece']} | "
+                     f"{m['no_face']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.robustness", description=__doc__.partition("\n\n")[0])
+    parser.add_argument("--weights", type=Path, default=Path("weights/glasses.onnx"), help="model file")
+    parser.add_argument("--manifest", type=Path, required=True, help="manifest whose test rows are scored")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the paths are under")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        predictor = Predictor(args.weights, threads=args.threads)
+        manifest = load_manifest(args.manifest, args.data)
+    except ValueError as err:   # ModelFileError and ManifestError name the file and say why
+        parser.error(str(err))
+    rows = [row for row in manifest.rows if row["split"] == "test"]
+    table = robustness_table(predictor, rows, manifest.data_root, args.seed)
+    print(json.dumps(table, indent=1))
+    print(format_table(table))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
