@@ -301,3 +301,17 @@ def test_review_counts_per_source_say_what_the_review_changed(tmp_path):
         "all": {"reviewed": 5, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1,
                 "held_out": 1}}
     assert origin["manifest"]["rows"] == 3 and len(origin["manifest"]["sha256"]) == 64
+
+
+@needs_data
+def test_sources_writes_the_raw_manifest_the_importers_read(tmp_path, capsys):
+    from training import sources
+    from training.manifest import load_manifest
+
+    assert sources.main(["--data", str(DATA), "--sources", "olivetti", "yalefaces", "--out", str(tmp_path / "r.csv")]) == 0
+    rows = load_manifest(tmp_path / "r.csv", DATA).rows
+    assert [(r["path"], r["label"], r["split"]) for r in rows] == \
+        [(r["path"], r["label"], r["split"]) for r in sources.build_manifest(DATA, ["olivetti", "yalefaces"])]
+    with pytest.raises(SystemExit):
+        sources.main(["--data", str(tmp_path / "absent"), "--out", str(tmp_path / "x.csv")])
+    assert "not a folder" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()

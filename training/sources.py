@@ -1,12 +1,16 @@
 """Importers: each publisher's label format in ../shared/data -> manifest rows.
 
+    python -m training.sources --out raw.csv        # the raw labels as a manifest, e.g. to review them
+
 A row is `path,label,source,group,split`: `path` relative to the data folder, `label` 1 = glasses worn,
 `group` the person where the data has persons (splits never divide a person), `split` train/val/test.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
+import sys
 from pathlib import Path
 
 TEST_FRACTION = 0.1
@@ -76,3 +80,24 @@ IMPORTERS = {"celeba_hq": celeba_hq, "olivetti": olivetti, "cmu_faces": cmu_face
 
 def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
     return [row for name in sources for row in IMPORTERS[name](root)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from training.manifest import DEFAULT_DATA, write_manifest
+
+    parser = argparse.ArgumentParser(prog="python -m training.sources",
+                                     description="Write the importers' manifest: every labelled photo, raw labels.")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the sources are under")
+    parser.add_argument("--sources", nargs="+", choices=list(IMPORTERS), default=list(IMPORTERS))
+    parser.add_argument("--out", type=Path, required=True, help="the manifest CSV to write")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        parser.error(f"--data {args.data}: not a folder")
+    rows = build_manifest(args.data, args.sources)
+    write_manifest(rows, args.out)
+    print(f"{len(rows)} rows -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
