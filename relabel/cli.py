@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                "says which. Rows without a face come last, unscored.")
     suspects.add_argument("--top", type=_positive_int, help="print only the K most suspect rows")
     suspects.add_argument("--top-share", type=_share, metavar="F",
-                          help="print only the most suspect share F (0..1] of the rows (after --split)")
-    suspects.add_argument("--split", nargs="+", metavar="SPLIT", help="only rows of these splits (train val test)")
+                          help="print only the most suspect share F (0..1] of the rows --split and --disagree-at "
+                               "leave")
+    suspects.add_argument("--split", nargs="+", choices=("train", "val", "test"), help="only rows of these splits")
     suspects.add_argument("--disagree-at", type=_share, metavar="T",
                           help="only rows whose pred_prob is on the other side of threshold T from their label")
     suspects.add_argument("--format", choices=("csv", "table"), default="csv", help="(default: csv)")
@@ -62,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     description="Write path,label,reviewer,decided_at: each reviewer's standing "
                                                 "decision on each of the manifest's rows (label 0, 1, no_face or "
                                                 "unsure; skips and undone decisions left out), oldest first. "
-                                                "It holds no pixels: commit it, and `import` rebuilds the store.")
+                                                "It holds no pixels: commit it; `import` records its decisions "
+                                                "again in an empty store, which then exports the same manifest.")
     decisions.add_argument("--db", type=Path, required=True, help="the review database")
     decisions.add_argument("--out", type=Path, required=True, help="the CSV to write")
 
@@ -167,7 +169,9 @@ def _import(args, manifest) -> int:
 
 
 def _decisions(args, manifest) -> int:
-    _refuse_overwriting_inputs(args, manifest)
+    for clash in (manifest.path, args.db):
+        if args.out.resolve() == Path(clash).resolve():
+            args.parser.error(f"--out {args.out} would overwrite {clash}; nothing was written")
     rows, elsewhere = standing_decisions(manifest, ReviewStore(args.db, create=False).current())
     write_decisions(rows, args.out)
     print(json.dumps({"out": str(args.out), "decisions": len(rows), "images": len({r["path"] for r in rows}),
@@ -188,7 +192,11 @@ def _sheets(args, manifest) -> int:
         if unknown:
             args.parser.error(f"--paths: {len(unknown)} paths are not in {manifest.path}, e.g. {unknown[0]}")
         suspects = [s for s in ranking.suspects if s.path in wanted]
-    sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet)
+    try:
+        sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet)
+    except OSError as err:
+        print(f"relabel sheets: {args.out}: cannot be written ({err.strerror or err})", file=sys.stderr)
+        return EXIT_REFUSED
     print(json.dumps({"out": str(args.out), "sheets": len(sheets), "faces": len(suspects),
                       "ranked_with": ranking.probabilities}))
     return EXIT_OK

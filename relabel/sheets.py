@@ -25,6 +25,7 @@ from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
 from relabel.contained import read_contained
 from relabel.suspects import Suspect
+from training.csv_input import read_rows
 
 TILE = 192            # pixels a face is shown at: thin rims stay visible
 CAPTION = 22          # pixels of text under each face
@@ -56,7 +57,7 @@ def write_sheets(suspects: Iterable[Suspect], data_root: Path, out: Path, per_sh
         rows = [_index_row(name.name, start + i + 1, s) for i, s in enumerate(part)]
         _draw_sheet([_tile(data_root, s, detector) for s in part], rows).save(name)
         sheets.append(Sheet(name, rows))
-    with open(out / "index.csv", "w", newline="") as f:
+    with open(out / "index.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(row for sheet in sheets for row in sheet.rows)
@@ -107,9 +108,7 @@ def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict]) -> Image.Imag
 
 
 def read_paths(path: Path) -> list[str]:
-    """The `path` column of a CSV (the output of `python -m relabel suspects`, or any list of rows)."""
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if "path" not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: has no path column")
-        return [row["path"] for row in reader]
+    """The `path` column of a CSV (the output of `python -m relabel suspects`, or any list of rows); raises
+    ValueError naming the file."""
+    _, numbered = read_rows(path, ("path",), ValueError, "a list of rows has a path column")
+    return [row["path"] for _, row in numbered]

@@ -27,6 +27,15 @@ def test_platt_scaling_recovers_the_true_scale_and_bias_and_lowers_the_error():
     assert before > 0.1 and after < 0.02
 
 
+def test_separable_validation_faces_give_a_bounded_scale():
+    """Every glasses face above every other: without Platt's smoothed targets the fit has no finite optimum."""
+    z = np.r_[np.linspace(-5, -1, 200), np.linspace(1, 5, 20)]
+    labels = np.r_[np.zeros(200), np.ones(20)]
+    scale, bias = fit_platt(z, labels)
+    assert 0 < scale < 5
+    assert sigmoid(scale * 5 + bias) < 0.9995 and sigmoid(scale * -5 + bias) > 1e-5
+
+
 def test_the_error_is_zero_for_matching_shares_and_the_gap_otherwise():
     labels = np.array([1, 0, 0, 0] * 25 + [1] * 100)
     probs = np.array([0.25] * 100 + [1.0] * 100)

@@ -285,22 +285,35 @@ def test_review_counts_per_source_say_what_the_review_changed(tmp_path):
 
     raw = [{"path": f"p{i}.jpg", "label": label, "source": source, "split": "train"}
            for i, (label, source) in enumerate([(0, "celeba_hq"), (1, "celeba_hq"), (0, "celeba_hq"),
-                                                (1, "cmu_faces"), (0, "cmu_faces")])]
-    trained = [dict(raw[0], label=1), dict(raw[1], label=0), dict(raw[4])]      # p2 dropped, p3 held out
+                                                (1, "cmu_faces"), (0, "cmu_faces"), (0, "cmu_faces")])]
+    trained = [dict(raw[0], label=1), dict(raw[1], label=0), dict(raw[4])]   # p2 dropped; p3, p5 held out
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("path,label,reviewer,decided_at\np0.jpg,1,ana,t\np1.jpg,0,ana,t\np2.jpg,no_face,ana,t\n"
-                         "p3.jpg,unsure,ben,t\np4.jpg,0,ben,t\nelsewhere.jpg,1,ben,t\n")
+                         "p3.jpg,unsure,ben,t\np4.jpg,0,ben,t\nelsewhere.jpg,1,ben,t\n"
+                         "p5.jpg,no_face,ana,t\np5.jpg,1,ben,t\n")              # disputed: held out, not dropped
     manifest = tmp_path / "m.csv"
     manifest.write_text("path,label\n")
-    origin = provenance(manifest, decisions, raw, trained)
+    origin = provenance(manifest, decisions, raw, trained, trained_rows=2)
     reviews = origin["reviews"]
-    assert reviews["decisions"] == 6 and reviews["reviewers"] == {"ana": 3, "ben": 3}
+    assert reviews["decisions"] == 8 and reviews["reviewers"] == {"ana": 4, "ben": 4}
     assert reviews["by_source"] == {
         "celeba_hq": {"reviewed": 3, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1},
-        "cmu_faces": {"reviewed": 2, "held_out": 1},
-        "all": {"reviewed": 5, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1,
-                "held_out": 1}}
-    assert origin["manifest"]["rows"] == 3 and len(origin["manifest"]["sha256"]) == 64
+        "cmu_faces": {"reviewed": 3, "held_out": 2},
+        "all": {"reviewed": 6, "flipped_to_glasses": 1, "flipped_to_no_glasses": 1, "dropped_no_face": 1,
+                "held_out": 2}}
+    assert (origin["manifest"]["rows"], origin["manifest"]["rows_used"]) == (3, 2)
+    assert len(origin["manifest"]["sha256"]) == 64
+
+
+def test_a_bad_decisions_file_is_named_before_anything_is_trained(tmp_path, capsys):
+    bad = tmp_path / "decisions.csv"
+    bad.write_text("path,label\np0.jpg,1\n")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label,source,group,split\n")
+    for extra, message in ((["--manifest", str(manifest)], r"lacks the column\(s\) reviewer"), ([], "needs --manifest")):
+        with pytest.raises(SystemExit, match=message):
+            train.main(["--data", str(tmp_path), "--decisions", str(bad), *extra, "--out", str(tmp_path / "w")])
+    assert not (tmp_path / "w").exists()
 
 
 @needs_data

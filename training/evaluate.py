@@ -1,6 +1,6 @@
 """Test-split metrics of a model file as users get them: every test photo read, its faces found by a detector,
-the largest one classified (through glasses.Predictor, as the CLI and the app run it); a photo in which no face is found is scored 0, as the CLI answers it (no_face),
-so a detector that misses faces pays for them here.
+the largest one classified (through glasses.Predictor, as the CLI and the app run it); a photo in which no
+face is found is scored 0, as the CLI answers it (no_face), so a detector that misses faces pays for them.
 
     python -m training.evaluate --weights weights/glasses.onnx                   # the shipped detector
     python -m training.evaluate --weights OLD/glasses.onnx --detector mtcnn      # MTCNN (torch), for comparison
@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         rows = build_manifest(args.data, *([args.sources] if args.sources else []))
     rows = [row for row in rows if row["split"] == "test"]
+    if not rows:
+        of = f" of {' '.join(args.sources)}" if args.sources else ""
+        parser.error(f"{args.manifest or args.data}: no test rows{of}")
     probs, found = score_rows(rows, args.data, load_scorer(args.weights, args.detector, args.threads))
     labels = np.array([int(row["label"]) for row in rows])
     sources = np.array([row["source"] for row in rows])

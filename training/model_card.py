@@ -29,8 +29,9 @@ def add_exports(folder: Path, exports: dict, command: str) -> None:
     write_model_card(folder, card)
 
 
-def _provenance_lines(card: dict) -> list[str]:
-    """Calibration and where the labels came from, where the card records them."""
+def _trust_sections(card: dict) -> list[str]:
+    """What says how far to trust the model, where the card records it: its calibration, where its labels came
+    from, and its test figures under corruptions."""
     lines = []
     calibration = card.get("calibration")
     if calibration:
@@ -58,10 +59,9 @@ def _provenance_lines(card: dict) -> list[str]:
                         for source, counts in reviews["by_source"].items()]]
     robustness = card.get("robustness")
     if robustness:
+        from training.robustness import format_table
         lines += ["", "## Robustness (test split, each corruption applied to the whole photo)", "",
-                  "| condition | F1 | recall | precision | ROC-AUC | ECE | no face |", "|---|---|---|---|---|---|---|",
-                  *[f"| {name} | {m['f1']} | {m['recall']} | {m['precision']} | {m['roc_auc']} | {m['ece']} | "
-                    f"{m['no_face']} |" for name, m in robustness.items()]]
+                  format_table(robustness)]
     return lines
 
 
@@ -108,7 +108,7 @@ def _markdown(card: dict) -> str:
                   "", "| runtime | file | bytes | ms/face | max prob diff |", "|---|---|---|---|---|",
                   *[f"| {e['variant']} | {e['file']} | {e['size_bytes']:,} | {e['ms_per_face']:.2f} | "
                     f"{e['max_prob_diff']:.1e} |" for e in card["exports"]["variants"]]]
-    lines += _provenance_lines(card)
+    lines += _trust_sections(card)
     distilled = card.get("distillation")
     lines += ["", "## Reproduce", "", *[f"    {command}" for command in card["commands"]], "",
               f"Best epoch {card['best_epoch']} (validation ROC-AUC {card['validation_roc_auc']}); "

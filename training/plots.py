@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.calibration import CalibrationDisplay  # noqa: E402
+
+from training.calibration import BINS  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay  # noqa: E402
 
 CLASS_NAMES = ("no_glasses", "glasses")
@@ -87,7 +89,7 @@ def plot_confusion(labels: np.ndarray, probs: np.ndarray, threshold: float, path
     return _save(fig, path)
 
 
-def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: str = "", bins: int = 15) -> Path:
+def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: str = "", bins: int = BINS) -> Path:
     """Share of glasses against mean P(glasses) in equal-width bins (on the diagonal: calibrated), above a
     histogram of the probabilities on a log scale (most faces sit near 0 or 1)."""
     fig, (curve_ax, count_ax) = plt.subplots(2, 1, figsize=(5.5, 7), height_ratios=(3, 1), sharex=True)
@@ -99,8 +101,7 @@ def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: s
     return _save(fig, path)
 
 
-def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float,
-                reliability_title: str = "test split") -> list[Path]:
+def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float) -> list[Path]:
     """The plots of a run into `out_dir`: curves.png, roc_pr.png, confusion.png and reliability.png (of the
     "all" entry)."""
     out_dir = Path(out_dir)
@@ -109,5 +110,5 @@ def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: f
         plot_history(history, out_dir / "curves.png"),
         plot_roc_pr(curves, out_dir / "roc_pr.png", "per source"),
         plot_confusion(labels, probs, threshold, out_dir / "confusion.png", "all sources"),
-        plot_reliability(labels, probs, out_dir / "reliability.png", reliability_title),
+        plot_reliability(labels, probs, out_dir / "reliability.png", "reliability, all sources"),
     ]

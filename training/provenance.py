@@ -6,13 +6,26 @@ rebuild the manifest (`python -m relabel import`, then `export`) and check it ag
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 from glasses.weights import file_sha256
+from training.csv_input import read_rows
+
+DECISION_COLUMNS = ("path", "label", "reviewer")
+
+
+class ProvenanceError(ValueError):
+    """A decisions file that cannot be counted; the message names it and says why."""
+
+
+def read_decisions(path: Path) -> list[dict]:
+    """The rows of a decisions CSV (python -m relabel decisions); raises ProvenanceError naming the file."""
+    _, numbered = read_rows(path, DECISION_COLUMNS, ProvenanceError,
+                            "a decisions file has path,label,reviewer: python -m relabel decisions writes one")
+    return [row for _, row in numbered]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,12 +44,12 @@ def git_commit(repo: Path = REPO) -> dict | None:
 
 def review_counts(decisions: Path, raw_rows: list[dict], manifest_rows: list[dict]) -> dict:
     """Per source and in all: images reviewed, labels flipped (to glasses and to no glasses), images dropped
-    (no face) and held out (unsure, or reviewers disagreeing: in the raw manifest, not in the trained one),
-    from the decisions CSV (path,label,reviewer) against the raw labels."""
+    (every reviewer said no face) and held out (unsure, or reviewers disagreeing: in the raw manifest, not in
+    the corrected one), from the decisions CSV (path,label,reviewer) against the raw labels. `manifest_rows`:
+    every row of the corrected manifest, whatever part of it a run trained on."""
     raw = {row["path"]: row for row in raw_rows}
     trained = {row["path"]: int(row["label"]) for row in manifest_rows}
-    with open(decisions, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_decisions(decisions)
     reviewers = Counter(row["reviewer"] for row in rows)
     by_path: dict[str, list[str]] = {}
     for row in rows:
@@ -52,7 +65,7 @@ def review_counts(decisions: Path, raw_rows: list[dict], manifest_rows: list[dic
             if path in trained:
                 if trained[path] != old:
                     c["flipped_to_glasses" if trained[path] == 1 else "flipped_to_no_glasses"] += 1
-            elif "no_face" in labels:
+            elif set(labels) == {"no_face"}:
                 c["dropped_no_face"] += 1
             else:
                 c["held_out"] += 1
@@ -61,13 +74,17 @@ def review_counts(decisions: Path, raw_rows: list[dict], manifest_rows: list[dic
             "by_source": {key: dict(counts[key]) for key in sorted(counts, key=lambda k: (k == "all", k))}}
 
 
-def provenance(manifest: Path | None, decisions: Path | None, raw_rows: list[dict], manifest_rows: list[dict]) -> dict:
-    """The card's `provenance`: the manifest (its file and hash, or "raw labels" where none was given), the
+def provenance(manifest: Path | None, decisions: Path | None, raw_rows: list[dict], manifest_rows: list[dict],
+               trained_rows: int) -> dict:
+    """The card's `provenance`: the manifest (its file, hash and rows, or "raw labels" where none was given) and
+    how many of its rows the run trained, validated and tested on (--sources and --limit choose fewer), the
     review counts where a decisions file is given, and the commit."""
     return {
-        "manifest": ({"file": str(manifest), "sha256": file_sha256(Path(manifest)), "rows": len(manifest_rows)}
+        "manifest": ({"file": str(manifest), "sha256": file_sha256(Path(manifest)), "rows": len(manifest_rows),
+                      "rows_used": trained_rows}
                      if manifest else {"file": None, "rows_sha256": rows_hash(manifest_rows),
-                                       "rows": len(manifest_rows), "labels": "raw, as the importers read them"}),
+                                       "rows": len(manifest_rows), "rows_used": trained_rows,
+                                       "labels": "raw, as the importers read them"}),
         "reviews": review_counts(decisions, raw_rows, manifest_rows) if decisions else None,
         "code": git_commit(),
     }

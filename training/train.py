@@ -36,6 +36,7 @@ from training.export import export_beside
 from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
 from training.data import add_data_arguments, Prepared, augmentations, prepare
+from training.manifest import ManifestError, load_manifest
 from training.loop import fit, predict, rank
 from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
 from training.metrics import best_f1_threshold, summarize
@@ -126,13 +127,20 @@ def corrupted_test(onnx_path: Path, data: Prepared, args: argparse.Namespace) ->
     return robustness_table(predictor, [row for row in data.rows if row["split"] == "test"], args.data, args.seed)
 
 
-def raw_rows(args: argparse.Namespace, data: Prepared) -> list[dict]:
-    """The rows as the importers read them, the labels before any review, where --decisions says a review
-    made the manifest; else the trained rows."""
-    if not (args.manifest and args.decisions):
-        return data.rows
+def label_origin(args: argparse.Namespace) -> tuple[list[dict], list[dict]] | None:
+    """With --decisions: the raw rows the importers read (the labels before the review) and every row of
+    --manifest, checked before anything is trained, so that a bad file is named at once, not after hours."""
+    if not args.decisions:
+        return None
+    from training.provenance import ProvenanceError, read_decisions
     from training.sources import build_manifest
-    return build_manifest(args.data)
+    if not args.manifest:
+        sys.exit("--decisions needs --manifest: the corrected manifest those decisions made")
+    try:
+        read_decisions(args.decisions)
+        return build_manifest(args.data), load_manifest(args.manifest, args.data).rows
+    except (ProvenanceError, ManifestError, OSError) as err:
+        sys.exit(f"--decisions: {err}")
 
 
 def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str, run_dir: Path) -> np.ndarray:
@@ -236,6 +244,7 @@ def main(argv=None) -> int:
     device = start_distributed(args.device)
     args.run_dir.mkdir(parents=True, exist_ok=True)
 
+    origin = label_origin(args)
     data = prepare_once(args, args.size)
     detection = data.detection_counts()
     if rank() == 0:
@@ -290,7 +299,8 @@ def main(argv=None) -> int:
         "mirror_average": args.mirror_average,
         "mirror_band": band,
         "calibration": calibration,
-        "provenance": provenance(args.manifest, args.decisions, raw_rows(args, data), data.rows),
+        "provenance": provenance(args.manifest, args.decisions, *(origin or (data.rows, data.rows)),
+                                 trained_rows=len(data.rows)),
         "robustness": robustness,
         "best_epoch": result.best_epoch,
         "processes": dist.get_world_size() if dist.is_initialized() else 1,
