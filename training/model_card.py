@@ -37,8 +37,8 @@ def _trust_sections(card: dict) -> list[str]:
     if calibration:
         test_ece = card["test_metrics"]["all"].get("ece")
         lines += ["", "## Calibration", "",
-                  f"{calibration['method']}: P(glasses) = sigmoid({calibration['scale']} x logit + "
-                  f"{calibration['bias']}). Expected calibration error on validation "
+                  f"{calibration['method']}: P(glasses) = sigmoid({calibration['scale']:g} x logit "
+                  f"{'-' if calibration['bias'] < 0 else '+'} {abs(calibration['bias']):g}). Expected calibration error on validation "
                   f"{calibration['val_ece_before']} before, {calibration['val_ece_after']} after"
                   + (f"; on test {test_ece}" if test_ece is not None else "") + "."]
     origin = card.get("provenance")
