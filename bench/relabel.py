@@ -1,7 +1,7 @@
 r"""Does the relabel workflow find wrong labels, and does fixing them give the model back?
 
     nice -n 19 python bench/relabel.py [--celeba 3000] [--glasses-share S] [--flip 0.05] [--architecture LiteNet] \
-        [--oof-epochs 3] [--epochs 3] > runs/relabel/bench.log 2>&1 &
+        [--oof-epochs 5] [--epochs 3] > runs/relabel/bench.log 2>&1 &
 
 1. A clean set: Olivetti, CMU faces and Yale (labels from the publishers' file names and lists), plus
    `--celeba` CelebA-HQ rows drawn at random, as many with glasses as the pool has (8.5%) unless
@@ -61,7 +61,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--architecture", choices=("GlassesNet", "LiteNet"), default="LiteNet",
                         help="for the out-of-fold models and the three trainings (LiteNet: from ImageNet's Lite0)")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--oof-epochs", type=int, default=3)
+    parser.add_argument("--oof-epochs", type=int, default=5,
+                        help="per fold: 3 found 0.988 of the flips with the augmentations for real photos, 5 found 0.994")
     parser.add_argument("--epochs", type=int, default=3, help="for each training run")
     parser.add_argument("--train-seeds", type=int, nargs="*", default=[0, 1, 2],
                         help="train each manifest once per seed; none (--train-seeds alone): only the ranking "
