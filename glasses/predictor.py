@@ -102,8 +102,7 @@ class Predictor:
         (the boxes' frame), `image` the photo at no less than `hold_side(full_size)` pixels on its longer
         side, and no less than `show_side` where the photo has them (the whole photo when under twice that);
         `from_full` maps the boxes onto it, e.g. to draw them."""
-        scaled = load_image_scaled(image, self.show_hold(show_side) if show_side else self.hold_side,
-                                   self.max_pixels)
+        scaled = load_image_scaled(image, self.show_hold(show_side), self.max_pixels)
         faces = self.detector.detect(scaled.image, scaled.full_size)
         boxes = [scaled.to_full(face.box) for face in faces]
         probs = self.classify(self._crops(image, scaled, boxes))

@@ -143,20 +143,21 @@ def _suspects(args, manifest) -> int:
 
 
 def _export(args, manifest) -> int:
-    _refuse_overwriting_inputs(args, manifest)
+    _refuse_overwriting_inputs(args, manifest, {"--out": args.out, "--out's held-out list": held_out_path(args.out)})
     corrected = corrected_manifest(manifest, ReviewStore(args.db, create=False).current())
     held_out = write_corrected(corrected, args.out)
     print(json.dumps({"out": str(args.out), "held_out": str(held_out), **corrected.counts}))
     return EXIT_OK
 
 
-def _refuse_overwriting_inputs(args, manifest) -> None:
-    """--out and its held-out sibling replace whatever is there: the manifest, or the review database (every
-    decision) and its WAL files, must not be. Checked before the database is opened, so nothing is written."""
+def _refuse_overwriting_inputs(args, manifest, outputs: dict[str, Path]) -> None:
+    """`outputs` (by the option that names them) replace whatever is there: the manifest, or the review database
+    (every decision) and its WAL files, must not be. Checked before the database is opened, so nothing is
+    written."""
     inputs = {Path(f"{db}{suffix}").resolve(): "the review database"
               for db in (args.db, args.db.resolve()) for suffix in ("", "-wal", "-shm")}  # WAL beside a link or target
     inputs[manifest.path.resolve()] = "the manifest it reads"
-    for option, target in (("--out", args.out), ("--out's held-out list", held_out_path(args.out))):
+    for option, target in outputs.items():
         if target.resolve() in inputs:
             args.parser.error(f"{option} {target} would overwrite {inputs[target.resolve()]}; "
                               f"nothing was written")
@@ -169,9 +170,7 @@ def _import(args, manifest) -> int:
 
 
 def _decisions(args, manifest) -> int:
-    for clash in (manifest.path, args.db):
-        if args.out.resolve() == Path(clash).resolve():
-            args.parser.error(f"--out {args.out} would overwrite {clash}; nothing was written")
+    _refuse_overwriting_inputs(args, manifest, {"--out": args.out})
     rows, elsewhere = standing_decisions(manifest, ReviewStore(args.db, create=False).current())
     write_decisions(rows, args.out)
     print(json.dumps({"out": str(args.out), "decisions": len(rows), "images": len({r["path"] for r in rows}),

@@ -72,15 +72,10 @@ def standing_decisions(manifest: Manifest, current: dict[str, list[Decision]]) -
 
 def write_decisions(rows: list[dict], out: Path) -> None:
     """Write the decisions CSV whole or not at all (the old file stays where writing fails)."""
-    temporaries: list[Path] = []
-    try:
-        with _naming(out):
-            new_out = _beside(out, "partial", temporaries)
-            _write_csv(new_out, rows, list(DECISION_COLUMNS))
-            os.replace(new_out, out)
-    finally:
-        for temporary in temporaries:
-            temporary.unlink(missing_ok=True)
+    with _temporaries() as temporaries, _naming(out):
+        new_out = _beside(out, "partial", temporaries)
+        _write_csv(new_out, rows, list(DECISION_COLUMNS))
+        os.replace(new_out, out)
 
 
 def held_out_path(out: Path) -> Path:
@@ -92,8 +87,7 @@ def write_corrected(corrected: Corrected, out: Path) -> Path:
     interrupted or failed export leaves the old pair as it was, never a manifest for training to read that
     is half-written or disagrees with its list. Raises ExportError naming the file that failed."""
     held_out = held_out_path(out)
-    temporaries: list[Path] = []
-    try:
+    with _temporaries() as temporaries:
         with _naming(out):
             new_out = _beside(out, "partial", temporaries)
             _write_csv(new_out, corrected.rows, corrected.columns)
@@ -113,10 +107,19 @@ def write_corrected(corrected: Corrected, out: Path) -> Path:
             else:
                 held_out.unlink()
             raise
+    return held_out
+
+
+@contextmanager
+def _temporaries():
+    """A list to add the names of temporary files to (_beside); whatever of them is left is removed on the way
+    out, whether writing succeeded or failed."""
+    temporaries: list[Path] = []
+    try:
+        yield temporaries
     finally:
         for temporary in temporaries:
             temporary.unlink(missing_ok=True)
-    return held_out
 
 
 def _beside(path: Path, what: str, temporaries: list[Path]) -> Path:

@@ -314,3 +314,15 @@ def test_suspects_pick_splits_a_top_share_and_disagreements(tmp_path):
     assert paths("--split", "val", "test", "--top-share", "0.4") == ["img01", "img04"]
     code, _, err = run(["suspects", manifest, "--data", data, "--top-share", "0"])
     assert code == 2 and "above 0" in err
+
+
+@pytest.mark.parametrize("clash", ["manifest", "db", "wal"])
+def test_decisions_refuses_to_overwrite_its_manifest_or_database(files, clash):
+    tmp_path, data, manifest = files
+    db = tmp_path / "r.sqlite"
+    ReviewStore(db).record(NewDecision("imgs/img00.png", "ana", FLIP, 0))
+    before = {path: path.read_bytes() for path in (manifest, db)}
+    out = {"manifest": manifest, "db": db, "wal": tmp_path / "r.sqlite-wal"}[clash]
+    code, _, err = run(["decisions", manifest, "--data", data, "--db", db, "--out", out])
+    assert code == 2 and "would overwrite" in err and "nothing was written" in err
+    assert {path: path.read_bytes() for path in (manifest, db)} == before

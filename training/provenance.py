@@ -14,6 +14,7 @@ from pathlib import Path
 from glasses.weights import file_sha256
 from training.csv_input import read_rows
 
+REPO = Path(__file__).resolve().parent.parent
 DECISION_COLUMNS = ("path", "label", "reviewer")
 
 
@@ -26,8 +27,6 @@ def read_decisions(path: Path) -> list[dict]:
     _, numbered = read_rows(path, DECISION_COLUMNS, ProvenanceError,
                             "a decisions file has path,label,reviewer: python -m relabel decisions writes one")
     return [row for _, row in numbered]
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def git_commit(repo: Path = REPO) -> dict | None:

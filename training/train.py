@@ -127,11 +127,12 @@ def corrupted_test(onnx_path: Path, data: Prepared, args: argparse.Namespace) ->
     return robustness_table(predictor, [row for row in data.rows if row["split"] == "test"], args.data, args.seed)
 
 
-def label_origin(args: argparse.Namespace) -> tuple[list[dict], list[dict]] | None:
+def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, list[dict] | None]:
     """With --decisions: the raw rows the importers read (the labels before the review) and every row of
-    --manifest, checked before anything is trained, so that a bad file is named at once, not after hours."""
+    --manifest, checked before anything is trained, so that a bad file is named at once, not after hours;
+    without: (None, None)."""
     if not args.decisions:
-        return None
+        return None, None
     from training.provenance import ProvenanceError, read_decisions
     from training.sources import build_manifest
     if not args.manifest:
@@ -244,8 +245,10 @@ def main(argv=None) -> int:
     device = start_distributed(args.device)
     args.run_dir.mkdir(parents=True, exist_ok=True)
 
-    origin = label_origin(args)
+    raw_rows, listed_rows = label_origin(args)
     data = prepare_once(args, args.size)
+    if args.manifest and listed_rows is None:   # every row of the file, whatever --sources and --limit kept
+        listed_rows = load_manifest(args.manifest, args.data).rows
     detection = data.detection_counts()
     if rank() == 0:
         print("face detection per source:", json.dumps(detection), flush=True)
@@ -299,7 +302,7 @@ def main(argv=None) -> int:
         "mirror_average": args.mirror_average,
         "mirror_band": band,
         "calibration": calibration,
-        "provenance": provenance(args.manifest, args.decisions, *(origin or (data.rows, data.rows)),
+        "provenance": provenance(args.manifest, args.decisions, raw_rows or data.rows, listed_rows or data.rows,
                                  trained_rows=len(data.rows)),
         "robustness": robustness,
         "best_epoch": result.best_epoch,
