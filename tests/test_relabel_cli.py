@@ -312,8 +312,12 @@ def test_suspects_pick_splits_a_top_share_and_disagreements(tmp_path):
     assert paths("--disagree-at", "0.7") == ["img00", "img01"]
     assert paths("--split", "val", "test") == ["img01", "img04", "img02", "img03", "img05"]
     assert paths("--split", "val", "test", "--top-share", "0.4") == ["img01", "img04"]
-    code, _, err = run(["suspects", manifest, "--data", data, "--top-share", "0"])
-    assert code == 2 and "above 0" in err
+    for hostile in ("0", "1.5", "nan", "-0.5", "inf", "abc"):
+        for option in ("--top-share", "--disagree-at"):
+            code, _, err = run(["suspects", manifest, "--data", data, option, hostile])
+            assert code == 2 and "above 0 and at most 1" in err, (option, hostile)
+    code, _, err = run(["suspects", manifest, "--data", data, "--split", "tset"])
+    assert code == 2 and "invalid choice" in err
 
 
 @pytest.mark.parametrize("clash", ["manifest", "db", "wal"])
