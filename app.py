@@ -3,7 +3,9 @@
 Host and port come from --host/--port, else Gradio's usual GRADIO_SERVER_NAME/GRADIO_SERVER_PORT, else
 127.0.0.1:7860. The model is loaded before the server listens, so /api/health answers 200 from the start.
 A connection too slow to send its request is closed after 30 s (webapp/connections.py;
-$GLASSES_SLOW_CLIENT_TIMEOUT_S sets other seconds).
+$GLASSES_SLOW_CLIENT_TIMEOUT_S sets other seconds). The upload, pixel, zip and batch-time limits and the face
+detector's settings take other values from GLASSES_* variables too (glasses/config.py lists them); a bad one
+stops the app at once, with a message naming it.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import argparse
 import os
 from pathlib import Path
 
-from training.manifest import DEFAULT_DATA
+from glasses.config import ConfigError, load_config
+from glasses.manifest import DEFAULT_DATA
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,13 +43,17 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:   # before webapp is imported: its limits are read from GLASSES_* variables when it is
+        load_config()
+    except ConfigError as err:
+        parser.error(str(err))
     # Imported after parsing: `--help` answers at once instead of after seconds of importing Gradio,
     # and a bad GRADIO_SERVER_PORT gets argparse's message instead of the traceback Gradio's import raises.
     import uvicorn
 
     from glasses.weights import DEFAULT_WEIGHTS
     from relabel.store import StoreError
-    from training.manifest import ManifestError
+    from glasses.manifest import ManifestError
     from webapp.connections import slow_client_protocol, slow_client_timeouts
     from webapp.context import AppContext
     from webapp.review_desk import ReviewDesk

@@ -1,6 +1,7 @@
 """Load test of the REST route: bursts of N concurrent POST /api/classify; latency, errors and server memory.
 
     python bench/load.py [--requests 50] [--bursts 3] [--photo FILE] [--url http://127.0.0.1:7860 [--pid PID]]
+                         [--json bench/results/load.json]
 
 Without --url it starts `python app.py` on a free loopback port and stops it afterwards; the app inherits this
 process's environment (e.g. MALLOC_ARENA_MAX). The photo is --photo, else a real one from ../shared/data when
@@ -26,6 +27,7 @@ import httpx
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import results  # noqa: E402
 from tests.app_server import running_app  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -74,13 +76,21 @@ def run(url: str, requests: int, name: str, data: bytes) -> tuple[list[float], l
 SETTLE_SECONDS = 2.0
 
 
-def memory(pid: int | None) -> str:
-    """The process's resident memory now and at its peak so far, e.g. 'RSS 912 MB (peak 1,020 MB)'."""
+def memory_mb(pid: int | None) -> dict:
+    """The process's resident memory now and at its peak so far, in MB: {"rss_mb": 912, "peak_mb": 1020};
+    None for both where the process is not known."""
     if pid is None:
-        return "RSS unknown (give --pid)"
+        return {"rss_mb": None, "peak_mb": None}
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    mb = {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
-    return f"RSS {mb['VmRSS']:,.0f} MB (peak {mb['VmHWM']:,.0f} MB)"
+    return {name: round(int(fields[key].split()[0]) / 1024)
+            for name, key in (("rss_mb", "VmRSS"), ("peak_mb", "VmHWM"))}
+
+
+def memory(mb: dict) -> str:
+    """memory_mb's figures as text, e.g. 'RSS 912 MB (peak 1,020 MB)'."""
+    if mb["rss_mb"] is None:
+        return "RSS unknown (give --pid)"
+    return f"RSS {mb['rss_mb']:,.0f} MB (peak {mb['peak_mb']:,.0f} MB)"
 
 
 def main() -> None:
@@ -90,25 +100,35 @@ def main() -> None:
     parser.add_argument("--photo", type=Path, help="the file to send (default: Yale subject01, else a generated image)")
     parser.add_argument("--url", help="a running app (default: start one on a free loopback port)")
     parser.add_argument("--pid", type=int, help="with --url: the app's process, to read its memory")
+    results.add_json_flag(parser, "load")
     args = parser.parse_args()
     name, data = photo(args.photo)
     failed = False
+    bursts = []
     with (contextlib.nullcontext() if args.url else running_app()) as app:
         url, pid = (args.url, args.pid) if args.url else (app.url, app.pid)
         print(f"{args.bursts} bursts of {args.requests} concurrent POST /api/classify of {name} "
               f"({len(data):,} bytes) to {url}")
-        print(f"before:  {memory(pid)}")
+        before = memory_mb(pid)
+        print(f"before:  {memory(before)}")
         for burst in range(1, args.bursts + 1):
             latencies, errors, wall = run(url, args.requests, name, data)
             time.sleep(SETTLE_SECONDS)
             ms = [s * 1000 for s in latencies]
-            print(f"burst {burst}: {memory(pid)}; latency ms p50 {percentile(ms, 50):.0f}  "
+            after = memory_mb(pid)
+            bursts.append({**after, **{f"p{q}_ms": round(percentile(ms, q)) for q in (50, 90, 99)},
+                           "max_ms": round(max(ms)), "mean_ms": round(statistics.mean(ms)),
+                           "wall_s": results.number(wall, 1), "requests_per_s": results.number(args.requests / wall, 1),
+                           "errors": len(errors)})
+            print(f"burst {burst}: {memory(after)}; latency ms p50 {percentile(ms, 50):.0f}  "
                   f"p90 {percentile(ms, 90):.0f}  p99 {percentile(ms, 99):.0f}  max {max(ms):.0f}  "
                   f"mean {statistics.mean(ms):.0f}; wall {wall:.1f} s, {args.requests / wall:.1f} requests/s; "
                   f"errors: {len(errors)}")
             for error in sorted(set(errors)):
                 print(f"  {errors.count(error)} x {error}")
             failed = failed or bool(errors)
+    results.write(args.json, results.record("load", {
+        "photo": name, "bytes": len(data), "requests": args.requests, "before": before, "bursts": bursts}))
     sys.exit(1 if failed else 0)
 
 

@@ -1,7 +1,7 @@
 r"""Does the relabel workflow find wrong labels, and does fixing them give the model back?
 
     nice -n 19 python bench/relabel.py [--celeba 3000] [--glasses-share S] [--flip 0.05] [--architecture LiteNet] \
-        [--oof-epochs 5] [--epochs 3] > runs/relabel/bench.log 2>&1 &
+        [--oof-epochs 5] [--epochs 3] [--json bench/results/relabel.json] > runs/relabel/bench.log 2>&1 &
 
 1. A clean set: Olivetti, CMU faces and Yale (labels from the publishers' file names and lists), plus
    `--celeba` CelebA-HQ rows drawn at random, as many with glasses as the pool has (8.5%) unless
@@ -12,13 +12,15 @@ r"""Does the relabel workflow find wrong labels, and does fixing them give the m
    only ever sees those, so a flip elsewhere changes nothing. Test rows keep their clean labels, so every F1
    below is measured against the truth.
 3. Out-of-fold pred_prob on the flipped manifest (training/oof.py), ranked by relabel.suspects: the recall
-   of the flipped rows in the top 2x(flipped), for the chosen cleanlab method and the alternatives.
+   of the flipped rows in the top 2x(flipped), for its self-confidence and, where cleanlab is installed
+   (`pip install cleanlab`: no requirements file holds it), for cleanlab's alternative scores.
 4. A reviewer who knows the truth works through the top 2x(flipped) in a relabel.session (keep or flip,
    into a fresh SQLite store), and relabel.export writes the corrected manifest.
 5. training/train.py on the clean, flipped and corrected manifests, once per `--train-seeds` seed (one run's
    F1 moves with the seed by more than 5% of flips cost): test F1 and ROC-AUC of each, and the mean F1.
 
-Figures print as a table and go to OUT/summary.json. Face crops come from the shared cache (.cache/crops).
+Figures print as a table and go to OUT/summary.json and to --json (for bench/tables.py). Face crops come from
+the shared cache (.cache/crops).
 """
 from __future__ import annotations
 
@@ -30,22 +32,27 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import results  # noqa: E402
 from glasses.crop import DEFAULT_MARGIN  # noqa: E402
+from glasses.manifest import load_manifest, write_manifest  # noqa: E402
 from relabel.export import corrected_manifest, write_corrected  # noqa: E402
 from relabel.session import ReviewSession  # noqa: E402
 from relabel.store import FLIP, KEEP, ReviewStore  # noqa: E402
-from relabel.suspects import ADJUST_FOR_IMBALANCE, METHOD, label_quality, rank_manifest  # noqa: E402
+from relabel.suspects import label_quality, rank_manifest  # noqa: E402
 from training import crops as crop_cache  # noqa: E402
 from training import oof, train  # noqa: E402
-from training.manifest import load_manifest, write_manifest  # noqa: E402
 from training.sources import build_manifest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLEAN_SOURCES = ("olivetti", "cmu_faces", "yalefaces")
-METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
+# cleanlab's label quality scores, compared with relabel.suspects' self-confidence where cleanlab is installed.
+# (cleanlab offers no class adjustment for confidence_weighted_entropy.)
+ALTERNATIVES = (("self_confidence", True), ("normalized_margin", False), ("normalized_margin", True),
+                ("confidence_weighted_entropy", False))
 CROP_SIZE = 96  # training's default --size, so the crop cache is shared
 
 
@@ -72,6 +79,7 @@ def parse_args() -> argparse.Namespace:
                         help="torch threads (on 2 shared cores, 2 threads made a training step 4x slower than 1)")
     parser.add_argument("--cache-dir", type=Path, default=crop_cache.DEFAULT_CACHE_DIR)
     parser.add_argument("--out", type=Path, default=Path("runs/relabel"))
+    results.add_json_flag(parser, "relabel")
     return parser.parse_args()
 
 
@@ -97,6 +105,30 @@ def flip_some(rows: list[dict], found, share: float, seed: int) -> tuple[list[di
 
 def recall_at(order: list[str], flipped: set[str], k: int) -> float:
     return len(flipped & set(order[:k])) / len(flipped)
+
+
+def recall_by_method(manifest, flipped: set[str], top: int) -> dict[str, float]:
+    """Recall of the flipped rows in the `top` suspects, by relabel.suspects' self-confidence and, where cleanlab
+    is installed, by each of its ALTERNATIVES."""
+    scored = [i for i, p in enumerate(manifest.pred_prob) if p == p]
+    labels = [manifest.rows[i]["label"] for i in scored]
+    probs = [manifest.pred_prob[i] for i in scored]
+    methods = {"self_confidence": label_quality(labels, probs)}
+    try:
+        from cleanlab.rank import get_label_quality_scores
+    except ImportError:
+        print("cleanlab is not installed: only self-confidence is measured", file=sys.stderr)
+    else:
+        clipped = np.clip(np.asarray(probs, float), 0.0, 1.0)
+        pairs = np.stack([1 - clipped, clipped], 1)
+        for method, adjust in ALTERNATIVES:
+            methods[f"cleanlab {method}{' adjusted' if adjust else ''}"] = get_label_quality_scores(
+                np.asarray(labels, int), pairs, method=method, adjust_pred_probs=adjust)
+    recalls = {}
+    for name, scores in methods.items():
+        order = [manifest.rows[scored[j]]["path"] for j in sorted(range(len(scored)), key=scores.__getitem__)]
+        recalls[name] = round(recall_at(order, flipped, top), 4)
+    return recalls
 
 
 def review_like_an_oracle(manifest, ranking, truth: dict[str, int], db: Path, count: int) -> list[float]:
@@ -149,14 +181,7 @@ def main() -> int:
     manifest = load_manifest(oof_csv, args.data)
     ranking = rank_manifest(manifest)
     top = 2 * len(flipped)
-    scored = [i for i, p in enumerate(manifest.pred_prob) if p == p]
-    methods = {}
-    for method in METHODS:
-        for adjust in (False, True)[:1 if method == "confidence_weighted_entropy" else 2]:  # cleanlab: no adjust
-            scores = label_quality([manifest.rows[i]["label"] for i in scored],
-                                   [manifest.pred_prob[i] for i in scored], method, adjust)
-            order = [manifest.rows[scored[j]]["path"] for j in sorted(range(len(scored)), key=scores.__getitem__)]
-            methods[f"{method}{' adjusted' if adjust else ''}"] = round(recall_at(order, flipped, top), 4)
+    methods = recall_by_method(manifest, flipped, top)
 
     latencies = review_like_an_oracle(manifest, ranking, truth, args.out / "reviews.sqlite", top)
     corrected = corrected_manifest(manifest, ReviewStore(args.out / "reviews.sqlite").current())
@@ -172,7 +197,7 @@ def main() -> int:
     summary = {
         "rows": len(rows), "with_face": int(found.sum()), "flipped": len(flipped), "reviewed_top": top,
         "recall_in_top": round(recall_at([s.path for s in ranking.suspects], flipped, top), 4),
-        "method": f"{METHOD}{' adjusted' if ADJUST_FOR_IMBALANCE else ''}", "recall_by_method": methods,
+        "method": "self_confidence", "recall_by_method": methods,
         "probabilities": ranking.probabilities, "corrected_counts": corrected.counts,
         "wrong_labels_left": still_wrong, "decide_ms_median": round(statistics.median(latencies), 2),
         "test": trained, "test_mean_f1": mean_f1,
@@ -180,6 +205,8 @@ def main() -> int:
         "command": "python bench/relabel.py " + " ".join(sys.argv[1:]),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
+    results.write(args.json, results.record("relabel", {key: value for key, value in summary.items()
+                                                        if key != "command"}))
     print(f"\nflipped {len(flipped)} of {sum(r['split'] in ('train', 'val') and f for r, f in zip(rows, found))} "
           f"train/val labels; recall of flipped in the top {top} suspects ({summary['method']}): "
           f"{summary['recall_in_top']:.3f}")

@@ -1,4 +1,5 @@
-"""The README's screenshots of the app, in docs/, taken in headless Chromium on a fresh `python app.py`.
+"""The screenshots of the app in docs/ (README.md and docs/app-and-rest.md show them), taken in headless Chromium
+on a fresh `python app.py`.
 
     python bench/screenshots.py
 

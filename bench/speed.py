@@ -6,6 +6,9 @@ measured in the same run, on real photos from ../shared/data and on photos compo
     python bench/speed.py --full --skip-mtcnn-found   # the same without MTCNN's face counts: about 20 minutes
     python bench/speed.py --only e2e,large --photos 500 --threads 2   # some sections, other sizes
 
+Each section's figures also go to --json (default bench/results/speed.json), each with the command and date
+that produced it: a run of some sections replaces those and keeps the others. bench/tables.py renders them.
+
 (Times measured on 2 cores shared with a training job; all but about 20 minutes of the full run is MTCNN on
 all 14,200 celeba_hq photos, 0.17-0.55 s a photo there.)
 
@@ -72,6 +75,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from bench import group_photos as groups  # noqa: E402
 from bench import no_people  # noqa: E402
+from bench import results  # noqa: E402
 from glasses import ImageError, Predictor, load_image  # noqa: E402
 from glasses.crop import crop_face  # noqa: E402
 
@@ -123,6 +127,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0, help="sampling, large photos and synthetic images")
     parser.add_argument("--weights", help="the classifier's weights (default: the shipped ones)")
+    results.add_json_flag(parser, "speed")
     args = parser.parse_args()
     base = FULL if args.full else QUICK
     args.sizes = Sizes(**{field: getattr(base, field) if getattr(args, field) is None else getattr(args, field)
@@ -284,7 +289,7 @@ def load_mtcnn(threads: int):
 
 # -------------------------------------------------------------------------------------------------- sections
 
-def bench_e2e(predictor: Predictor, clock: StageClock, dlib_baseline: DlibBaseline, args) -> None:
+def bench_e2e(predictor: Predictor, clock: StageClock, dlib_baseline: DlibBaseline, args) -> dict:
     """Section e2e: ours end to end against dlib + our classifier on 256 px CelebA-HQ photos."""
     paths = sample(photos_of(CELEBA), args.sizes.photos, random.Random(args.seed))
     turns = in_turns(paths, clock.predict, dlib_baseline.predict)
@@ -304,6 +309,10 @@ def bench_e2e(predictor: Predictor, clock: StageClock, dlib_baseline: DlibBaseli
     missing = set(StageClock.STAGES) - clock.seen
     if missing:
         print(f"note: predict was never seen calling {', '.join(sorted(missing))}: those figures are 0")
+    n = results.number
+    return {"photos": len(paths), "threads": args.threads, "ours_ms": n(ours), "baseline_ms": n(base),
+            "ratio": n(ratio, 3), "target": E2E_TARGET, "ours_with_face": found_ours, "baseline_with_face": found_base,
+            "stage_ms": {"decode": n(decode), "detect": n(detect), "classify": n(classify)}}
 
 
 def save_large_photos(portraits, folder: Path, per_canvas: int, seed: int) -> list[tuple[str, groups.GroupPhoto]]:
@@ -325,7 +334,7 @@ def canvas_label(canvas: tuple[int, int]) -> str:
     return f"{canvas[0]}x{canvas[1]} {canvas[0] * canvas[1] / 1e6:.0f} MP"
 
 
-def bench_large(clock: StageClock, dlib_baseline: DlibBaseline, portraits, args) -> None:
+def bench_large(clock: StageClock, dlib_baseline: DlibBaseline, portraits, args) -> dict:
     """Section large: ours end to end against dlib + our classifier on 2-12 MP JPEG group photos."""
     with tempfile.TemporaryDirectory(prefix="glasses-speed-") as folder:
         saved = save_large_photos(portraits, Path(folder), args.sizes.large, args.seed)
@@ -335,13 +344,21 @@ def bench_large(clock: StageClock, dlib_baseline: DlibBaseline, portraits, args)
           f"{LARGE_FACE_WIDTHS[0]}-{LARGE_FACE_WIDTHS[-1]} px, {args.threads} threads)")
     print(f"{'canvas':<16} {'photos':>6} {'faces':>5} {'ours':>5} {'dlib':>5} {'ours ms':>9} {'detect':>8} "
           f"{'base ms':>9} {'ours/base':>9}  target at most {LARGE_TARGET}")
+    rows = []
     for canvas in groups.CANVASES:
         mine = [t for t in turns if photo_at[t.item].image.size == canvas]
         faces = sum(len(photo_at[t.item].boxes) for t in mine)
         ours, base = median(t.ours_ms for t in mine), median(t.base_ms for t in mine)
+        rows.append({"canvas": f"{canvas[0]}x{canvas[1]}", "megapixels": round(canvas[0] * canvas[1] / 1e6),
+                     "photos": len(mine), "faces": faces, "ours_found": sum(len(t.ours.faces) for t in mine),
+                     "baseline_found": sum(len(t.base) for t in mine), "ours_ms": results.number(ours, 1),
+                     "ours_detect_ms": results.number(median(t.ours.ms["detect"] for t in mine), 1),
+                     "baseline_ms": results.number(base, 1), "ratio": results.number(ours / base)})
         print(f"{canvas_label(canvas):<16} {len(mine):>6} {faces:>5} {sum(len(t.ours.faces) for t in mine):>5} "
               f"{sum(len(t.base) for t in mine):>5} {ours:9.1f} {median(t.ours.ms['detect'] for t in mine):8.1f} "
               f"{base:9.1f} {ours / base:9.2f}  {verdict(ours / base <= LARGE_TARGET)}")
+    return {"per_canvas": args.sizes.large, "threads": args.threads, "target": LARGE_TARGET,
+            "face_px": [LARGE_FACE_WIDTHS[0], LARGE_FACE_WIDTHS[-1]], "canvases": rows}
 
 
 def has_face(detect, path: str) -> bool | None:
@@ -352,12 +369,13 @@ def has_face(detect, path: str) -> bool | None:
         return None
 
 
-def bench_found(predictor: Predictor, mtcnn, args) -> None:
+def bench_found(predictor: Predictor, mtcnn, args) -> dict:
     """Section found: photos in which each detector finds a face, per source."""
     rng = random.Random(args.seed)
     count = args.sizes.source_photos
     print(f"\n== found: photos with a face found, per source ({'all' if count <= 0 else f'at most {count} a source'})")
     print(f"{'source':<20} {'ours':>13} {'MTCNN':>13} {'ours ms':>8} {'MTCNN ms':>9}  target")
+    rows = []
     detectors = {"ours": predictor.predict}
     if mtcnn is not None:
         detectors["MTCNN"] = lambda path: mtcnn.detect(load_image(path))
@@ -371,14 +389,15 @@ def bench_found(predictor: Predictor, mtcnn, args) -> None:
                 found[name][path], took = timed(has_face, detect, path)
                 ms[name].append(took)
         whole = len(paths) == len(everything)
-        print_found(source, paths, found, ms, whole)
+        rows.append(print_found(source, paths, found, ms, whole))
         if source == "yalefaces":
             labelled = [path for path in paths if Path(path).suffix in (".glasses", ".noglasses")]
-            print_found("yalefaces labelled", labelled, found, None, whole)
+            rows.append(print_found("yalefaces labelled", labelled, found, None, whole))
+    return {"per_source": count, "sources": rows}
 
 
 def print_found(name: str, paths: list[str], found: dict[str, dict], ms: dict[str, list] | None,
-                whole: bool) -> None:
+                whole: bool) -> dict:
     """One row of the found table: photos with a face found by each detector of `found` ({detector: {path:
     found}}), their median ms a photo, and the targets: as many as MTCNN, and where the whole source was run,
     the recorded one."""
@@ -395,6 +414,10 @@ def print_found(name: str, paths: list[str], found: dict[str, dict], ms: dict[st
     if unreadable:
         goals.append(f"{unreadable} unreadable")
     print(f"{name:<20} {cells[0]} {cells[1]} {times[0]} {times[1]:>9}  {'; '.join(goals)}")
+    return {"source": name, "photos": len(paths), "whole": whole, "ours": counts["ours"], "mtcnn": counts.get("MTCNN"),
+            "ours_ms": results.number(median(ms["ours"]), 1) if ms else None,
+            "mtcnn_ms": results.number(median(ms["MTCNN"]), 1) if ms and "MTCNN" in ms else None,
+            "target": list(FOUND_TARGETS[name]) if name in FOUND_TARGETS else None, "unreadable": unreadable}
 
 
 def portrait_paths(spec: str) -> list[str]:
@@ -415,7 +438,7 @@ def build_portraits(mtcnn, args):
     return portraits
 
 
-def bench_groups(predictor: Predictor, mtcnn, portraits, args) -> None:
+def bench_groups(predictor: Predictor, mtcnn, portraits, args) -> dict:
     """Section groups: recall by face width, detection time and false detections, ours against MTCNN."""
     photos = groups.group_photos(portraits, args.sizes.group_photos, args.group_seed)
     turns = in_turns(photos, lambda photo: [face.box for face in predictor.detector.detect(photo.image)],
@@ -423,6 +446,7 @@ def bench_groups(predictor: Predictor, mtcnn, portraits, args) -> None:
     print(f"\n== groups: recall by face width ({len(photos)} photos, {args.sizes.group_photos} per width and "
           f"canvas, seed {args.group_seed}, {args.threads} threads)")
     print(f"{'face px':>7} {'faces':>6} {'ours':>7} {'MTCNN':>7}  target: ours at least MTCNN's")
+    by_width, by_canvas = [], []
     for width in groups.FACE_WIDTHS:
         mine = [t for t in turns if t.item.face_width == width]
         faces = sum(len(t.item.boxes) for t in mine)
@@ -431,20 +455,29 @@ def bench_groups(predictor: Predictor, mtcnn, portraits, args) -> None:
         ours = sum(groups.matched(t.item.boxes, t.ours) for t in mine) / faces
         theirs = sum(groups.matched(t.item.boxes, t.base) for t in mine) / faces
         print(f"{width:>7} {faces:>6} {ours:7.1%} {theirs:7.1%}  {'yes' if ours >= theirs else 'NO'}")
+        by_width.append({"face_px": width, "faces": faces, "ours_recall": round(ours, 4),
+                         "mtcnn_recall": round(theirs, 4)})
     print(f"{'canvas':<16} {'photos':>6} {'ours ms':>9} {'MTCNN ms':>9}")
     for canvas in groups.CANVASES:
         mine = [t for t in turns if t.item.image.size == canvas]
         print(f"{canvas_label(canvas):<16} {len(mine):>6} {median(t.ours_ms for t in mine):9.1f} "
               f"{median(t.base_ms for t in mine):9.1f}")
+        by_canvas.append({"canvas": f"{canvas[0]}x{canvas[1]}", "megapixels": round(canvas[0] * canvas[1] / 1e6),
+                          "photos": len(mine), "ours_ms": results.number(median(t.ours_ms for t in mine), 1),
+                          "mtcnn_ms": results.number(median(t.base_ms for t in mine), 1)})
     ours, theirs = median(t.ours_ms for t in turns), median(t.base_ms for t in turns)
     print(f"{'all':<16} {len(turns):>6} {ours:9.1f} {theirs:9.1f}  target: ours no more: "
           f"{'yes' if ours <= theirs else 'NO'}")
-    print(f"false detections (found boxes matching no true face): ours "
-          f"{sum(groups.false_detections(t.item.boxes, t.ours) for t in turns)}, MTCNN "
-          f"{sum(groups.false_detections(t.item.boxes, t.base) for t in turns)}")
+    false_ours = sum(groups.false_detections(t.item.boxes, t.ours) for t in turns)
+    false_mtcnn = sum(groups.false_detections(t.item.boxes, t.base) for t in turns)
+    print(f"false detections (found boxes matching no true face): ours {false_ours}, MTCNN {false_mtcnn}")
+    return {"photos": len(photos), "per_width_and_canvas": args.sizes.group_photos, "seed": args.group_seed,
+            "portraits": len(portraits), "threads": args.threads, "by_width": by_width, "by_canvas": by_canvas,
+            "ours_ms": results.number(ours, 1), "mtcnn_ms": results.number(theirs, 1),
+            "false_detections": {"ours": false_ours, "mtcnn": false_mtcnn}}
 
 
-def bench_empty(predictor: Predictor, args) -> None:
+def bench_empty(predictor: Predictor, args) -> dict:
     """Section empty: faces found on photos with no person or animal in them."""
     samples, skipped = no_people.skimage_samples()
     print("\n== empty: faces found on photos without people (target: 0)")
@@ -462,13 +495,24 @@ def bench_empty(predictor: Predictor, args) -> None:
     for name, faces in per_image:
         print(f"{name:<{width}} {faces:>3}")
     print(f"total: {total} faces on {count} images: {verdict(total == 0)}")
+    return {"images": count, "skimage": len(samples), "synthetic": count - len(samples), "faces": total,
+            "with_faces": {name: faces for name, faces in per_image if faces}, "skipped": skipped}
 
 
-def run(name: str, fn, *args) -> None:
-    """One section, and how long it took: what to scale when choosing sizes for a longer run."""
+def run(name: str, fn, *args) -> dict:
+    """One section's figures, and how long it took: what to scale when choosing sizes for a longer run."""
     started = time.perf_counter()
-    fn(*args)
-    print(f"({name} took {time.perf_counter() - started:.0f} s)")
+    figures = fn(*args)
+    seconds = time.perf_counter() - started
+    print(f"({name} took {seconds:.0f} s)")
+    return results.record(f"speed.{name}", {**figures, "seconds": round(seconds)})
+
+
+def write_sections(path: Path, sections: dict[str, dict]) -> None:
+    """The sections run now into the JSON at `path`, beside the sections of earlier runs that this one left out."""
+    kept = results.read(path) or {}
+    kept = kept.get("sections", {}) if kept.get("bench") == "speed" else {}
+    results.write(path, {"bench": "speed", "sections": {**kept, **sections}})
 
 
 def main() -> int:
@@ -480,19 +524,21 @@ def main() -> int:
     clock = StageClock(predictor)
     print(f"threads {args.threads}, seed {args.seed}, sizes {args.sizes}, sections {', '.join(args.only)}")
     dlib_baseline = DlibBaseline(predictor) if chosen & {"e2e", "large"} else None
+    sections = {}
     if "e2e" in chosen:   # before torch is imported: its threads play no part in these timings
-        run("e2e", bench_e2e, predictor, clock, dlib_baseline, args)
+        sections["e2e"] = run("e2e", bench_e2e, predictor, clock, dlib_baseline, args)
     needs_mtcnn = chosen & {"large", "groups"} or ("found" in chosen and not args.skip_mtcnn_found)
     mtcnn = load_mtcnn(args.threads) if needs_mtcnn else None
     portraits = build_portraits(mtcnn, args) if chosen & {"large", "groups"} else None
     if "large" in chosen:
-        run("large", bench_large, clock, dlib_baseline, portraits, args)
+        sections["large"] = run("large", bench_large, clock, dlib_baseline, portraits, args)
     if "found" in chosen:
-        run("found", bench_found, predictor, None if args.skip_mtcnn_found else mtcnn, args)
+        sections["found"] = run("found", bench_found, predictor, None if args.skip_mtcnn_found else mtcnn, args)
     if "groups" in chosen:
-        run("groups", bench_groups, predictor, mtcnn, portraits, args)
+        sections["groups"] = run("groups", bench_groups, predictor, mtcnn, portraits, args)
     if "empty" in chosen:
-        run("empty", bench_empty, predictor, args)
+        sections["empty"] = run("empty", bench_empty, predictor, args)
+    write_sections(args.json, sections)
     return 0
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from glasses.weights import ModelFileError
+from glasses.weights_folder import weights_folder
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_DIR = weights_folder()
 
 
 @dataclass(frozen=True)

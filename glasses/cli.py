@@ -10,14 +10,15 @@ import contextlib
 import os
 import sys
 
-from PIL import Image
 from tqdm import tqdm
 
-from glasses.images import DEFAULT_MAX_PIXELS, ImageError, load_image
+from glasses.config import DEFAULTS, Config, ConfigError, load_config
+from glasses.images import ImageError
 from glasses.inputs import expand_inputs
 from glasses.overlay_files import OverlayFolder
-from glasses.predictor import FaceResult, Predictor
-from glasses.report import FORMATS, RowWriter, error_row, face_rows
+from glasses.prediction import COLUMNS
+from glasses.predictor import Predictor
+from glasses.report import FORMATS, PredictionWriter
 from glasses.runtime import DEVICE_HINT, RETIRED_BACKEND_HINT
 from glasses.weights import DEFAULT_WEIGHTS
 
@@ -25,7 +26,10 @@ EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1
 EXIT_USAGE = 2  # argparse's status for usage errors; results that cannot be written exit with it too
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
+    """`config`: where the detector's and the pixel limit's defaults come from (default: load_config(), the
+    GLASSES_* environment variables over the built-in values; glasses/config.py)."""
+    config = load_config() if config is None else config
     parser = argparse.ArgumentParser(prog="python -m glasses",
                                      description="Tell, for every face in a photo, whether glasses are worn.",
                                      epilog="Run `python -m glasses predict --help` for the output columns, "
@@ -33,10 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser(
         "predict", help="classify every face in images and folders",
-        description="Print one row per detected face: path,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error. "
-                    "face 0 is the largest face; boxes are in pixels of the image as a viewer shows it. label is "
-                    "glasses or no_glasses, no_face (one row) when no face is found, or error (one row; the error "
-                    "column says why).",
+        description="Print, for each image, its faces: as JSON objects (--format json, jsonl; "
+                    "docs/prediction.schema.json) or one row per face (table, csv) with the columns "
+                    f"{','.join(COLUMNS)}. face 0 is the largest face; width, height and boxes are in pixels of the "
+                    "image as a viewer shows it. label is glasses or no_glasses; in rows, no_face (one row) when "
+                    "no face is found, or error (one row; the error column says why).",
         epilog="Exit status: 0 every input was read; 1 some could not be (all others were still processed); "
                "2 usage error, or the results could not be written.")
     predict.add_argument("paths", nargs="+", metavar="PATH",
@@ -52,16 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: the model's, chosen on validation data; see weights/model_card.md)")
     predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS),
                          help="model file: an ONNX export, or a .pt with its export beside it (default: %(default)s)")
-    predict.add_argument("--min-face-size", type=_positive_int, default=40,
-                         help="smallest face to look for, in pixels (default: 40; smaller is slower)")
-    predict.add_argument("--max-side", type=_positive_int, default=2048,
+    predict.add_argument("--min-face-size", type=_positive_int, default=config.min_face_size,
+                         help="smallest face to look for, in pixels (default: %(default)s; smaller is slower)")
+    predict.add_argument("--max-side", type=_positive_int, default=config.max_side,
                          help="the largest canvas face detection searches, in pixels on its longer side; in larger "
-                              "photos the smallest face found grows with the photo (default: 2048)")
-    predict.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS,
+                              "photos the smallest face found grows with the photo (default: %(default)s)")
+    predict.add_argument("--max-pixels", type=_positive_int, default=config.max_pixels,
                          help="refuse images with more pixels than this (default: %(default)s)")
     predict.add_argument("--threads", type=_positive_int, default=None,
                          help="CPU threads for onnxruntime (default: all cores)")
-    # Flags that no longer mean anything: refused, with what to use instead, rather than silently ignored.
+    # Flags glasses takes no value from (it runs on onnxruntime on the CPU): refused, with what to use instead,
+    # rather than silently ignored.
     predict.add_argument("--device", action=_Retired, help=argparse.SUPPRESS, hint=DEVICE_HINT)
     predict.add_argument("--backend", action=_Retired, help=argparse.SUPPRESS, hint=RETIRED_BACKEND_HINT)
     predict.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -70,14 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _Retired(argparse.Action):
-    """A flag glasses no longer has: using it is a usage error that says what to do instead."""
+    """A flag glasses has no use for: using it is a usage error that says what to do instead."""
 
     def __init__(self, option_strings, dest, hint: str, **kwargs):
         super().__init__(option_strings, dest, nargs="?", **kwargs)
         self.hint = hint
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.error(f"{option_string} is no longer used: {self.hint}")
+        parser.error(f"{option_string} is not used: {self.hint}")
 
 
 def _positive_int(text: str) -> int:
@@ -95,7 +101,11 @@ def _probability(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as err:   # a GLASSES_* variable that sets a default: a usage error, not a traceback
+        build_parser(DEFAULTS).error(str(err))
+    args = build_parser(config).parse_args(argv)
     parser = args.parser
     inputs = expand_inputs(args.paths)
     if args.output and any(_same_file(args.output, item) for item in inputs if isinstance(item, str)):
@@ -113,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
         with out as stream:
-            return _predict_all(predictor, inputs, RowWriter(args.format, stream), args.quiet, overlays)
+            return _predict_all(predictor, inputs, PredictionWriter(args.format, stream), args.quiet, overlays)
     except BrokenPipeError:
         raise  # output piped into `head` and the like: glasses.__main__ ends quietly
     except OSError as err:  # a full disk, a vanished network share: the results are not all written
@@ -129,33 +139,19 @@ def _same_file(output: str, path: str) -> bool:
         return os.path.realpath(output) == os.path.realpath(path)
 
 
-def _predict_all(predictor: Predictor, inputs: list[str | ImageError], writer: RowWriter, quiet: bool,
+def _predict_all(predictor: Predictor, inputs: list[str | ImageError], writer: PredictionWriter, quiet: bool,
                  overlays: OverlayFolder | None) -> int:
+    """Each input's Prediction written as it is made; with `overlays`, each photo is kept at full size to draw
+    on. Returns the exit status."""
     unreadable = 0
-    for item in tqdm(inputs, desc="images", unit="img", file=sys.stderr, disable=quiet or len(inputs) < 2 or None):
-        try:
-            image, faces = _predict_one(predictor, item, load_first=overlays is not None)
-        except ImageError as err:
+    show_side = sys.maxsize if overlays else None   # the overlay is drawn on the photo at full size
+    results = predictor.predict_many(inputs, show_side=show_side)
+    for prediction in tqdm(results, total=len(inputs), desc="images", unit="img", file=sys.stderr,
+                           disable=quiet or len(inputs) < 2 or None):
+        writer.write(prediction)
+        if prediction.error is not None:
             unreadable += 1
-            writer.write([error_row(err.source, err.reason)])
-            continue
-        writer.write(face_rows(item, faces))
-        if overlays:
-            overlays.save(item, image, faces)
+        elif overlays:
+            overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
     writer.close()
     return EXIT_SOME_UNREADABLE if unreadable else EXIT_OK
-
-
-def _predict_one(predictor: Predictor, item: str | ImageError,
-                 load_first: bool) -> tuple[Image.Image | None, list[FaceResult]]:
-    """The faces in one input, and the photo itself when `load_first` (to draw on). Every failure, a folder the
-    walk could not list included, is an ImageError naming the input: one bad file never stops the batch."""
-    if isinstance(item, ImageError):
-        raise item
-    try:
-        image = load_image(item, predictor.max_pixels) if load_first else None
-        return image, predictor.predict(item if image is None else image)
-    except ImageError as err:
-        raise ImageError(item, err.reason) from None
-    except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-        raise ImageError(item, f"unexpected error: {type(err).__name__}: {err}") from None

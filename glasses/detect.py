@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from glasses.blazeface import SHORT_RANGE, BlazeFace, iou, weighted_nms
+from glasses.config import DEFAULTS
 
 # Images whose shorter side is below this cannot hold a face worth classifying.
 MIN_IMAGE_SIDE = 16
@@ -71,8 +72,8 @@ class FaceDetector:
     `min_prob` (a half-hidden face in a group photo).
     """
 
-    def __init__(self, min_face_size: int = 40, max_side: int = 2048, min_prob: float = 0.75,
-                 second_look_prob: float = 0.7, threads: int | None = None):
+    def __init__(self, min_face_size: int = DEFAULTS.min_face_size, max_side: int = DEFAULTS.max_side,
+                 min_prob: float = 0.75, second_look_prob: float = 0.7, threads: int | None = None):
         if min_face_size < 12:
             raise ValueError(f"min_face_size must be at least 12 pixels, got {min_face_size}")
         if max_side < SHORT_RANGE.side:

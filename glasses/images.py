@@ -26,8 +26,10 @@ from typing import Union
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-# 100 megapixels: above any phone camera's default mode, far below what exhausts memory when decoded.
-DEFAULT_MAX_PIXELS = 100_000_000
+from glasses.config import DEFAULTS
+from glasses.errors import GlassesError
+
+DEFAULT_MAX_PIXELS = DEFAULTS.max_pixels   # 100 megapixels; why: glasses/config.py
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, Image.Image, np.ndarray]
 
@@ -47,7 +49,7 @@ _DRAFTABLE_FORMATS = {"JPEG", "MPO"}   # MPO: a phone's JPEG with extra frames a
 _BAND_PIXELS = 1 << 22
 
 
-class ImageError(Exception):
+class ImageError(GlassesError):
     """An input that cannot be used as a photo; `reason` is meant for the person who supplied it."""
 
     def __init__(self, source: str, reason: str):

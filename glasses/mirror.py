@@ -6,8 +6,7 @@ logit with its mirror image's raised its held-out celeba_hq F1 from 0.983 to 0.9
 0.964 to 1.0. But averaging can only change a label whose logit lies within the averaging's reach of the
 threshold, and most faces lie far from it. The model file records that reach, measured on validation
 (`mirror_band`); the mirror pass runs only for faces within it: the same labels, on validation by construction
-and on the held-out test split as measured, for about half the time of averaging every face (README, "The
-model and its training").
+and on the held-out test split as measured, for about half the time of averaging every face (docs/how-it-works.md).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from glasses.predictor import GLASSES, NO_GLASSES, FaceResult
+from glasses.prediction import GLASSES, NO_GLASSES, FaceResult
 
 LABEL_COLOURS = {GLASSES: (0, 200, 120), NO_GLASSES: (255, 170, 0)}
 

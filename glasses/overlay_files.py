@@ -15,7 +15,7 @@ from PIL import Image
 
 from glasses.images import ImageError
 from glasses.overlay import draw_overlay
-from glasses.predictor import FaceResult
+from glasses.prediction import FaceResult
 
 KEPT_SUFFIXES = {".jpg", ".jpeg", ".png"}
 JPEG_QUALITY = 90

@@ -1,43 +1,36 @@
-"""The Python API that the CLI, the app and training share: image in, one FaceResult per face out."""
+"""The Python API that the CLI, the app and training share: image in, one FaceResult per face out, or one
+Prediction per image (glasses/prediction.py) for callers that report whole images."""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+import os
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from glasses.config import DEFAULTS
 from glasses.crop import as_batch, crop_face
 from glasses.detect import MIN_IMAGE_SIDE, FaceDetector, default_threads
-from glasses.images import DEFAULT_MAX_PIXELS, ImageSource, ScaledImage, load_image_scaled
+from glasses.images import DEFAULT_MAX_PIXELS, ImageError, ImageSource, ScaledImage, load_image_scaled
 from glasses.mirror import glasses_probs
+from glasses.prediction import FaceResult, Prediction, label_for
 from glasses.runtime import load_classifier
 from glasses.weights import DEFAULT_WEIGHTS
 
-GLASSES, NO_GLASSES = "glasses", "no_glasses"
 CLASSIFY_BATCH = 64
+# What Predictor.predict_many takes: an image, (name, image or a function reading it), or an ImageError.
+ManyItem = ImageSource | tuple[str, ImageSource | Callable[[], ImageSource]] | ImageError
 
 
-@dataclass(frozen=True)
-class FaceResult:
-    """One face: its box (x1, y1, x2, y2) in pixels of the image as a viewer shows it, largest face first."""
-
-    box: tuple[int, int, int, int]
-    face_prob: float
-    glasses_prob: float
-    label: str
-
-    def with_threshold(self, threshold: float) -> "FaceResult":
-        """The same face labelled at another threshold, without running the model again."""
-        return replace(self, label=label_for(self.glasses_prob, threshold))
-
-    def to_dict(self) -> dict:
-        return dict(asdict(self), box=list(self.box))
+def _name_of(image: ImageSource) -> str:
+    """How results name an image given without a name: its path as given, else "image"."""
+    return os.fspath(image) if isinstance(image, (str, os.PathLike)) else "image"
 
 
-def label_for(glasses_prob: float, threshold: float) -> str:
-    return GLASSES if glasses_prob >= threshold else NO_GLASSES
+def _unexpected_reason(name: str, err: Exception) -> str:
+    return f"unexpected error: {type(err).__name__}: {err}"
 
 
 class Predictor:
@@ -47,8 +40,8 @@ class Predictor:
     `threshold=None` takes the one recorded with the model (chosen on validation data). `min_face_size` and
     `max_side` are the detector's (glasses/detect.py): the smallest face looked for, in photo pixels, and the
     largest canvas it searches. `threads`: CPU cores for onnxruntime (default: all this process may use).
-    `device` and `backend` remain for callers that name them: "cpu" and "auto"/"onnx" are all there is, and
-    anything else is refused with what to use instead.
+    `device` and `backend` are taken for callers that name them: "cpu" and "auto"/"onnx" are all there is,
+    and anything else is refused with what to use instead.
 
     A photo is read at no more than it is worth (glasses.images.load_image_scaled): reduced by a whole factor,
     or by libjpeg's 1/2, 1/4, 1/8, as long as its longer side keeps what the detector's largest canvas needs
@@ -59,7 +52,8 @@ class Predictor:
     """
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str = "cpu", threshold: float | None = None,
-                 min_face_size: int = 40, max_side: int = 2048, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 min_face_size: int = DEFAULTS.min_face_size, max_side: int = DEFAULTS.max_side,
+                 max_pixels: int = DEFAULT_MAX_PIXELS,
                  backend: str = "auto", threads: int | None = None):
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be a positive number, got {threads}")
@@ -98,17 +92,63 @@ class Predictor:
         return self.predict_scaled(image)[1]
 
     def predict_scaled(self, image: ImageSource, show_side: int = 0) -> tuple[ScaledImage, list[FaceResult]]:
-        """`predict`, with the copy of the photo it read: `full_size` is the photo's size as a viewer shows it
-        (the boxes' frame), `image` the photo at no less than `hold_side(full_size)` pixels on its longer
-        side, and no less than `show_side` where the photo has them (the whole photo when under twice that);
-        `from_full` maps the boxes onto it, e.g. to draw them."""
-        scaled = load_image_scaled(image, self.show_hold(show_side), self.max_pixels)
+        """`predict`, with a copy of the photo to show: `full_size` is the photo's size as a viewer shows it (the
+        boxes' frame), `image` the photo at no less than `hold_side(full_size)` pixels on its longer side, and
+        no less than `show_side` where the photo has them; `from_full` maps the boxes onto it, e.g. to draw them.
+
+        The faces never depend on `show_side`: they are found and classified on the copy `hold_side` reads,
+        and a photo that copy is too small to show is read again for showing, so that the app, the REST route
+        and the CLI give one photo the same answer."""
+        scaled = load_image_scaled(image, self.hold_side, self.max_pixels)
         faces = self.detector.detect(scaled.image, scaled.full_size)
         boxes = [scaled.to_full(face.box) for face in faces]
         probs = self.classify(self._crops(image, scaled, boxes))
-        return scaled, [FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
-                                   glasses_prob=round(float(p), 4), label=label_for(float(p), self.threshold))
-                        for face, box, p in zip(faces, boxes, probs)]
+        results = [FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
+                              glasses_prob=round(float(p), 4), label=label_for(float(p), self.threshold))
+                   for face, box, p in zip(faces, boxes, probs)]
+        if max(scaled.image.size) < min(show_side, max(scaled.full_size)):
+            scaled = load_image_scaled(image, self.show_hold(show_side), self.max_pixels)
+        return scaled, results
+
+    def predict_image(self, image: ImageSource, name: str | None = None,
+                      show_side: int | None = None) -> Prediction:
+        """The Prediction for one image: its faces and its size as a viewer shows it. `name` is how results name
+        it (default: the path as given, or "image"). With `show_side`, the Prediction keeps the copy it read
+        (`photo`, held at no less than `show_side` pixels where the image has them) to draw the faces on.
+
+        Raises glasses.ImageError, naming `name`, when the image cannot be read."""
+        name = _name_of(image) if name is None else name
+        try:
+            scaled, faces = self.predict_scaled(image, show_side or 0)
+        except ImageError as err:
+            raise ImageError(name, err.reason) from None
+        return Prediction(name, scaled.full_size, tuple(faces), photo=None if show_side is None else scaled)
+
+    def predict_many(self, images: Iterable[ManyItem], show_side: int | None = None,
+                     unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Iterator[Prediction]:
+        """One Prediction per item of `images`, in their order, each yielded as soon as it is made, so that
+        a caller writes results as they come and holds one photo at a time.
+
+        An item is an image (as `predict` takes it), a pair (name, image), where the image may also be a
+        function that reads it when its turn comes (a zip member), or an ImageError (an input that was found
+        unusable before: a folder that could not be listed), which is yielded as it is. An image that cannot be
+        read is a Prediction with its `error`, and the next one is still predicted: one bad file never stops
+        the batch. Any other failure of one image is too, its reason written by `unexpected(name, error)`."""
+        for item in images:
+            yield self.predict_item(item, show_side, unexpected)
+
+    def predict_item(self, item: ManyItem, show_side: int | None = None,
+                     unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Prediction:
+        """predict_many's Prediction for one of its items (for callers that schedule items themselves)."""
+        if isinstance(item, ImageError):
+            return Prediction.failed(item.source, item.reason)
+        name, image = item if isinstance(item, tuple) else (_name_of(item), item)
+        try:
+            return self.predict_image(image() if callable(image) else image, name, show_side)
+        except ImageError as err:
+            return Prediction.failed(name, err.reason)
+        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
+            return Prediction.failed(name, unexpected(name, err))
 
     def _crops(self, source: ImageSource, scaled: ScaledImage,
                boxes: list[tuple[float, float, float, float]]) -> list[Image.Image]:

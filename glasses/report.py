@@ -1,78 +1,36 @@
-"""Results as rows (one per face, or one per image without a face or with an error) and their text formats."""
+"""Predictions written as they come in the CLI's formats: json (an array of glasses.Prediction objects), jsonl
+(one per line), csv and table (their flattening, one row per face: glasses.prediction.COLUMNS)."""
 from __future__ import annotations
 
 import csv
 import json
-import unicodedata
-from typing import IO, Iterable
+from typing import IO
 
-from glasses.predictor import FaceResult
+from glasses.prediction import COLUMNS, Prediction
 
-COLUMNS = ("path", "face", "x1", "y1", "x2", "y2", "face_prob", "glasses_prob", "label", "error")
 FORMATS = ("table", "csv", "json", "jsonl")
-NO_FACE, ERROR = "no_face", "error"
 
 
-def face_rows(path: str, faces: list[FaceResult]) -> list[dict]:
-    if not faces:
-        return [_row(path, label=NO_FACE)]
-    return [_row(path, face=i, x1=f.box[0], y1=f.box[1], x2=f.box[2], y2=f.box[3], face_prob=f.face_prob,
-                 glasses_prob=f.glasses_prob, label=f.label) for i, f in enumerate(faces)]
-
-
-def error_row(path: str, reason: str) -> dict:
-    return _row(path, label=ERROR, error=_writable(reason))
-
-
-def _row(path: str, **values) -> dict:
-    return {column: values.get(column) for column in COLUMNS} | {"path": _writable(path)}
-
-
-def _writable(text: str) -> str:
-    """`text` as one line of plain text that every format can write and that shows in a terminal as it is named.
-
-    The bytes of a file name that is not UTF-8 (which Python hands over surrogate-escaped, and no UTF-8 stream
-    can write) are shown as `\\xff`. Control characters (a terminal acts on ESC sequences, a newline or CR
-    splits a table or CSV row), line and paragraph separators, and format characters (U+202E and the other
-    bidirectional controls reorder the text around them, U+200B and the other invisible ones hide or fake
-    text) are shown the same way, as Python's backslashreplace writes code points: `\\x1b`, `\\x0a` (a newline),
-    `\\u202e`. The joiners U+200C and U+200D are kept: they are part of ordinary text (Persian, Indic scripts,
-    emoji sequences), as is all other printable text. Escaping here, in the rows, keeps table, CSV, JSON, JSONL
-    and the app's tables identical."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    if text.isprintable():  # false wherever a character below is escaped (and for a few that are kept)
-        return text
-    return "".join(_escaped(ch) for ch in text)
-
-
-_HIDDEN = {"Cc", "Cf", "Zl", "Zp"}
-_JOINERS = {"\u200c", "\u200d"}
-
-
-def _escaped(ch: str) -> str:
-    if unicodedata.category(ch) in _HIDDEN and ch not in _JOINERS:
-        code = ord(ch)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-    return ch
-
-
-class RowWriter:
-    """Writes rows as they come (csv, jsonl) or all at the end (json, table, which need every row first)."""
+class PredictionWriter:
+    """Writes each Prediction as it comes (csv, jsonl) or all at the end (json, table, which need them all)."""
 
     def __init__(self, fmt: str, out: IO[str]):
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
         self.fmt, self.out, self.pending = fmt, out, []
         if fmt == "csv":
             self._csv = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             self._csv.writeheader()
 
-    def write(self, rows: Iterable[dict]) -> None:
-        for row in rows:
-            if self.fmt == "csv":
-                self._csv.writerow({k: "" if v is None else v for k, v in row.items()})
-            elif self.fmt == "jsonl":
-                self.out.write(json.dumps(row) + "\n")
-            else:
-                self.pending.append(row)
+    def write(self, prediction: Prediction) -> None:
+        if self.fmt == "csv":
+            self._csv.writerows({k: "" if v is None else v for k, v in row.items()} for row in prediction.rows())
+        elif self.fmt == "jsonl":
+            self.out.write(json.dumps(prediction.to_dict()) + "\n")
+        elif self.fmt == "json":
+            self.pending.append(prediction.to_dict())
+        else:
+            self.pending += prediction.rows()
         self.out.flush()
 
     def close(self) -> None:

@@ -58,9 +58,9 @@ class OnnxClassifier:
 
 
 def check_device(device: str, backend: str) -> None:
-    """Refuse what glasses no longer does, saying what to do instead."""
+    """Refuse a device or backend glasses does not run on, saying what to do instead."""
     if backend == "torch":
-        raise ValueError(f"backend 'torch' is no longer available: {RETIRED_BACKEND_HINT}")
+        raise ValueError(f"backend 'torch' is not available: {RETIRED_BACKEND_HINT}")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if device != "cpu":

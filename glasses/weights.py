@@ -12,14 +12,17 @@ import hashlib
 import json
 from pathlib import Path
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "glasses.onnx"
+from glasses.errors import GlassesError
+from glasses.weights_folder import weights_folder
+
+DEFAULT_WEIGHTS = weights_folder() / "glasses.onnx"
 CONFIG_KEY = "glasses_config"
 WEIGHTS_HASH_KEY = "weights_sha256"
 _CONFIG_FIELDS = {"input_size": int, "crop_margin": float, "threshold": float, "mirror_band": float}
 _EXPORT_HINT = "python -m training.export --weights {pt} --out {folder}"
 
 
-class ModelFileError(ValueError):
+class ModelFileError(GlassesError, ValueError):
     """A model file that cannot be used; the message names the file and says why. A ValueError, so that callers
     catching bad arguments (the CLI, app.py) report it as one."""
 

@@ -12,12 +12,12 @@ import math
 import sys
 from pathlib import Path
 
-from relabel.export import (ExportError, corrected_manifest, held_out_path, standing_decisions, write_corrected,
-                            write_decisions)
-from relabel.imports import DecisionsError, import_decisions
-from relabel.store import ReviewStore, StoreError
-from relabel.suspects import ModelError, rank_manifest
-from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
+from glasses.errors import GlassesError
+from glasses.manifest import DEFAULT_DATA, load_manifest
+from relabel.export import corrected_manifest, held_out_path, standing_decisions, write_corrected, write_decisions
+from relabel.imports import import_decisions
+from relabel.store import ReviewStore
+from relabel.suspects import rank_manifest
 
 EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
 SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")
@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     suspects = _command(commands, "suspects", help="rank the rows by how likely their label is wrong",
                                    description="Print path,label,pred_prob,score, most suspect first. score is "
-                                               "cleanlab's label quality (0 = surely wrong, 1 = surely right). "
+                                               "the label quality: the model's probability of the given label "
+                                               "(0 = surely wrong, 1 = surely right). "
                                                "pred_prob comes from the manifest's column (out-of-fold, "
                                                "training/oof.py) or, without one, from the model run now; stderr "
                                                "says which. Rows without a face come last, unscored.")
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = load_manifest(args.manifest, args.data)
         return COMMANDS[args.command](args, manifest)
-    except (ManifestError, StoreError, DecisionsError, ModelError, ExportError) as err:
+    except GlassesError as err:   # a manifest, database, decisions file, model or output that cannot be used
         print(f"relabel {args.command}: {err}", file=sys.stderr)
         return EXIT_REFUSED
 

@@ -16,16 +16,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from glasses.errors import GlassesError
+from glasses.manifest import DECISION_COLUMNS, Manifest
 from relabel import outcome
 from relabel.store import FLIP, KEEP, SKIP, Decision
-from training.manifest import Manifest
 
 LEFT_OUT = {outcome.NO_FACE: "no face / not a person: dropped",
             outcome.UNSURE: "a reviewer is unsure: held out of training",
             outcome.DISPUTED: "reviewers disagree: held out until they agree"}
 
 
-class ExportError(RuntimeError):
+class ExportError(GlassesError, RuntimeError):
     """An export file cannot be written; the message names it. Both old files were left as they were."""
 
 
@@ -55,11 +56,11 @@ def corrected_manifest(manifest: Manifest, current: dict[str, list[Decision]]) -
     return Corrected(list(manifest.rows[0]), rows, held_out, counts)
 
 
-DECISION_COLUMNS = ("path", "label", "reviewer", "decided_at")   # what `python -m relabel import` reads, and when
+WRITTEN_DECISION_COLUMNS = (*DECISION_COLUMNS, "decided_at")   # what `python -m relabel import` reads, and when
 
 
 def standing_decisions(manifest: Manifest, current: dict[str, list[Decision]]) -> tuple[list[dict], int]:
-    """Each reviewer's standing decision on each of the manifest's rows as DECISION_COLUMNS rows, oldest first:
+    """Each reviewer's standing decision on each of the manifest's rows as WRITTEN_DECISION_COLUMNS rows, oldest first:
     label 0 or 1 for a kept or flipped label (the label the reviewer gave), no_face or unsure; skips are left out.
     Also the number of decided images that are not in the manifest."""
     in_manifest = {row["path"] for row in manifest.rows}
@@ -74,7 +75,7 @@ def write_decisions(rows: list[dict], out: Path) -> None:
     """Write the decisions CSV whole or not at all (the old file stays where writing fails)."""
     with _temporaries() as temporaries, _naming(out):
         new_out = _beside(out, "partial", temporaries)
-        _write_csv(new_out, rows, list(DECISION_COLUMNS))
+        _write_csv(new_out, rows, list(WRITTEN_DECISION_COLUMNS))
         os.replace(new_out, out)
 
 
@@ -137,8 +138,8 @@ def _naming(path: Path):
     try:
         yield
     except OSError as err:
-        raise ExportError(f"{path}: cannot be written ({err.strerror or err}); the old export files were "
-                          f"left as they were") from None
+        raise ExportError(f"cannot be written ({err.strerror or err}); the old export files were left as they "
+                          f"were", path) from None
 
 
 def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:

@@ -12,16 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from glasses.manifest import DECISION_COLUMNS, TOO_MANY_VALUES, CsvError, Manifest, read_decision_rows, refuse
 from relabel.outcome import verdict
 from relabel.store import FLIP, KEEP, NO_FACE, UNSURE, NewDecision, ReviewStore, reviewer_name, reviewer_problem
-from training.csv_input import TOO_MANY_VALUES, read_rows, refuse
-from training.manifest import Manifest
 
-COLUMNS = ("path", "label", "reviewer")
 GIVEN = {"0": 0, "1": 1, NO_FACE: NO_FACE, UNSURE: UNSURE}
 
 
-class DecisionsError(ValueError):
+class DecisionsError(CsvError):
     """A decisions CSV that cannot be imported; the message names the file and each offending row."""
 
 
@@ -33,11 +31,11 @@ class Imported:
 
 def read_decisions(path: Path, manifest: Manifest) -> list[NewDecision]:
     """The CSV's rows as decisions on `manifest`'s rows; raises DecisionsError listing every problem."""
-    _, numbered = read_rows(path, COLUMNS, DecisionsError, f"a decisions file has {','.join(COLUMNS)}")
+    numbered = read_decision_rows(path, DecisionsError)
     labels = {row["path"]: row["label"] for row in manifest.rows}
     decisions, problems, first_line = [], [], {}
     for line, row in numbered:
-        image, given, reviewer = (row.get(c) or "" for c in COLUMNS)
+        image, given, reviewer = (row.get(c) or "" for c in DECISION_COLUMNS)
         reviewer = reviewer_name(reviewer)
         problem = None
         if None in row:

@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glasses.manifest import Manifest
 from relabel import outcome
 from relabel.contained import read_contained
 from relabel.faces import FaceBoxes
 from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
 from relabel.suspects import Box, Ranking, Suspect
-from training.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Item:
     source: str
     label: int                    # the given label
     pred_prob: float | None       # the model's P(glasses)
-    score: float | None           # cleanlab label quality (0 = surely wrong)
+    score: float | None           # label quality: P(given label) (0 = surely wrong)
     rank: int                     # 1 = most suspect
     of: int                       # rows in the ranking
     box: Box | None               # the scored face; None when no face was found

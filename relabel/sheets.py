@@ -23,9 +23,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
+from glasses.manifest import CsvError, read_rows
 from relabel.contained import read_contained
 from relabel.suspects import Suspect
-from training.csv_input import read_rows
 
 TILE = 192            # pixels a face is shown at: thin rims stay visible
 CAPTION = 22          # pixels of text under each face
@@ -109,6 +109,6 @@ def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict]) -> Image.Imag
 
 def read_paths(path: Path) -> list[str]:
     """The `path` column of a CSV (the output of `python -m relabel suspects`, or any list of rows); raises
-    ValueError naming the file."""
-    _, numbered = read_rows(path, ("path",), ValueError, "a list of rows has a path column")
+    CsvError (a ValueError) naming the file."""
+    _, numbered = read_rows(path, ("path",), CsvError, "a list of rows has a path column")
     return [row["path"] for _, row in numbered]

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from glasses.errors import GlassesError
+
 KEEP, FLIP, NO_FACE, UNSURE, SKIP = "keep", "flip", "no_face", "unsure", "skip"
 KINDS = (KEEP, FLIP, NO_FACE, UNSURE, SKIP)
 UNDO = "undo"
@@ -58,7 +60,7 @@ ORDER BY id
 MAX_PATHS_PER_QUERY = 500  # current() of more images than this reads every decision: a short parameter list
 
 
-class StoreError(RuntimeError):
+class StoreError(GlassesError, RuntimeError):
     """The review database cannot be used; the message names the file and says why."""
 
 
@@ -134,7 +136,7 @@ class ReviewStore:
     def __init__(self, path: Path | str, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.is_file():
-            raise StoreError(f"{self.path}: no review database there")
+            raise StoreError("no review database there", self.path)
         with self._connection() as db:
             db.execute("BEGIN IMMEDIATE")  # two processes creating the same new file: one creates, one waits
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -144,7 +146,7 @@ class ReviewStore:
                                  f"was not changed.")
             if version == 0 and not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                 if not create:
-                    raise StoreError(f"{self.path}: an empty file, not a review database; it was not changed")
+                    raise StoreError("an empty file, not a review database; it was not changed", self.path)
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -227,7 +229,7 @@ class ReviewStore:
                 db.execute("PRAGMA synchronous = FULL")
                 yield db
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: cannot be used as a review database ({err})") from None
+            raise StoreError(f"cannot be used as a review database ({err})", self.path) from None
 
 
 def _table_columns(db: sqlite3.Connection) -> list[str]:

@@ -1,4 +1,4 @@
-"""Rank a manifest's rows by how likely their label is wrong, with cleanlab's label quality score.
+"""Rank a manifest's rows by how likely their label is wrong: by self-confidence, the probability of the given label.
 
 The probabilities come from the manifest's `pred_prob` column (out-of-fold, training/oof.py: the model that
 scored a row never saw it) when it has one, else from the current model run over the images now; the
@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from training.manifest import Manifest
+from glasses.errors import GlassesError
+from glasses.manifest import Manifest
 
-# Chosen on bench/relabel.py's flipped-label recall (README, "Relabel"), which prints the alternatives: with
-# balanced classes they tie; with CelebA's 8% glasses, cleanlab's class adjustment found fewer flips.
-METHOD, ADJUST_FOR_IMBALANCE = "self_confidence", False
+# Self-confidence without a class adjustment, as cleanlab's get_label_quality_scores(method="self_confidence")
+# computes it, in one numpy line. Chosen on bench/relabel.py's flipped-label recall (docs/relabel.md, "How well
+# the ranking finds wrong labels"): the alternatives find no more flips.
 
 Box = tuple[int, int, int, int]
 
 
-class ModelError(RuntimeError):
+class ModelError(GlassesError, RuntimeError):
     """The model that would score a manifest without pred_prob cannot be loaded; the message names the file."""
 
 
@@ -34,7 +35,7 @@ class Suspect:
     label: int
     source: str
     pred_prob: float | None   # P(glasses); None where there is none
-    score: float | None       # cleanlab label quality: 0 = surely wrong .. 1 = surely right; None unscored
+    score: float | None       # label quality: 0 = surely wrong .. 1 = surely right; None unscored
     rank: int                 # 1 = the most suspect
     box: Box | None           # the scored face where the model ran here; None from pred_prob
 
@@ -45,15 +46,11 @@ class Ranking:
     probabilities: str        # where pred_prob came from, to show reviewers
 
 
-def label_quality(labels: np.ndarray, pred_prob: np.ndarray, method: str = METHOD,
-                  adjust: bool = ADJUST_FOR_IMBALANCE) -> np.ndarray:
-    """cleanlab's score for each row's given label (lower: more likely wrong), from P(glasses)."""
-    # Imported here: cleanlab brings scikit-learn (seconds), and the app imports this module's types at start.
-    from cleanlab.rank import get_label_quality_scores
-
+def label_quality(labels: np.ndarray, pred_prob: np.ndarray) -> np.ndarray:
+    """Each row's self-confidence, from P(glasses): the probability of its given label (lower: more likely
+    wrong). A row labelled 1 with P(glasses) 0.1 scores 0.1; one labelled 0 with it, 0.9."""
     probs = np.clip(np.asarray(pred_prob, float), 0.0, 1.0)
-    return get_label_quality_scores(np.asarray(labels, int), np.stack([1 - probs, probs], 1), method=method,
-                                    adjust_pred_probs=adjust)
+    return np.where(np.asarray(labels, int) == 1, probs, 1 - probs)
 
 
 def rank(manifest: Manifest, pred_prob: list[float], probabilities: str,
@@ -92,7 +89,7 @@ def load_predictor(weights: Path):
     try:
         return Predictor(weights)
     except ModelFileError as err:
-        raise ModelError(str(err)) from None
+        raise ModelError(err.reason, err.path) from None
 
 
 def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:

@@ -17,8 +17,9 @@ from PIL import Image
 from tests.conftest import DATA, needs_data
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed "
-                                                      "(apt-get install -y chromium; or set CHROMIUM_PATH)")
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed "
+                                                     "(apt-get install -y chromium; or set CHROMIUM_PATH)")]
 TIMEOUT_MS = 120_000   # the model runs on a busy 2-core CPU in CI
 
 

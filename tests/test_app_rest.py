@@ -14,6 +14,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from glasses.prediction import SCHEMA
 from tests.app_server import call_gradio
 from tests.conftest import DATA, REPO, needs_data
 from webapp.limits import MAX_UPLOAD_BYTES
@@ -68,8 +69,40 @@ def test_classify_tells_glasses_from_none(app_server):
     assert status == 200 and [f["label"] for f in without["faces"]] == ["no_glasses"]
 
 
+def prediction(name: str, width: int | None, height: int | None, error: str | None = None) -> dict:
+    """The JSON of a photo without faces (glasses.Prediction.to_dict)."""
+    return {"schema": SCHEMA, "name": name, "width": width, "height": height, "faces": [], "error": error}
+
+
+@needs_data
+@pytest.mark.parametrize("photo", [GLASSES, DATA / "celeba_hq" / "images" / "26354.jpg"])
+def test_the_rest_answer_is_the_object_the_cli_prints(app_server, tmp_path, monkeypatch, capsys, photo):
+    """`glasses predict photo --format json` and `curl -F image=@photo /api/classify`: the same object, the same
+    faces to the last digit."""
+    from glasses.cli import main
+
+    shutil.copy(photo, tmp_path / "photo.jpg")
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "photo.jpg", "--format", "json", "--quiet"]) == 0
+    [printed] = json.loads(capsys.readouterr().out)
+    status, answered = classify(app_server, "photo.jpg", (tmp_path / "photo.jpg").read_bytes())
+    assert status == 200 and answered == printed and printed["faces"]
+
+
+def test_the_openapi_document_describes_the_answer(app_server):
+    with urllib.request.urlopen(f"{app_server.url}/api/openapi.json") as response:
+        document = json.load(response)
+    route = document["paths"]["/api/classify"]["post"]
+    assert "image" in route["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    answers = route["responses"]
+    model = answers["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    properties = document["components"]["schemas"][model]["properties"]
+    assert list(properties) == list(prediction("x", None, None))
+    assert {"400", "405", "413"} <= set(answers)
+
+
 def test_photo_without_face_has_size_and_no_faces(app_server):
-    assert classify(app_server, "plain.png", png((64, 48))) == (200, {"width": 64, "height": 48, "faces": []})
+    assert classify(app_server, "plain.png", png((64, 48))) == (200, prediction("plain.png", 64, 48))
 
 
 def test_size_is_as_a_viewer_shows_it(app_server):
@@ -83,14 +116,14 @@ def test_size_is_as_a_viewer_shows_it(app_server):
 
 
 @pytest.mark.parametrize("name, data, reason", [
-    ("notes.jpg", b"shopping list: milk, eggs", "notes.jpg: not an image"),
-    ("empty.png", b"", "empty.png: empty file"),
-    ("cut.png", png((200, 200))[:300], "cut.png: truncated PNG"),
+    ("notes.jpg", b"shopping list: milk, eggs", "not an image"),
+    ("empty.png", b"", "empty file"),
+    ("cut.png", png((200, 200))[:300], "truncated PNG"),
     # The app's limit is half the CLI's: a 56-megapixel image the CLI would read is refused here.
-    ("huge.png", png((8000, 7000), mode="1"), "huge.png: image too large: 8000x7000 (limit 50 megapixels)"),
+    ("huge.png", png((8000, 7000), mode="1"), "image too large: 8000x7000 (limit 50 megapixels)"),
 ])
 def test_unreadable_image_is_400_naming_file_and_reason(app_server, name, data, reason):
-    assert classify(app_server, name, data) == (400, {"error": reason})
+    assert classify(app_server, name, data) == (400, prediction(name, None, None, error=reason))
 
 
 def test_missing_field_is_400_saying_how_to_send(app_server):
@@ -167,7 +200,7 @@ def test_gradio_classify_reports_unreadable_file(app_server, client, tmp_path):
     (tmp_path / "notes.jpg").write_text("not a photo")
     logged_before = len(app_server.server_log())
     overlay, table, raw, verdict = client.predict(handle_file(tmp_path / "notes.jpg"), 0.5, api_name="/classify")
-    assert (overlay, table["data"], raw) == (None, [], {"error": "notes.jpg: not an image"})
+    assert (overlay, table["data"], raw) == (None, [], prediction("notes.jpg", None, None, error="not an image"))
     assert verdict == "**Cannot classify notes\\.jpg**: not an image"
     assert "Traceback" not in app_server.server_log()[logged_before:]
 
@@ -187,8 +220,8 @@ def test_gradio_batch_reports_bad_files_as_rows(client, tmp_path):
     labels = {row[0]: (row[-2], row[-1]) for row in table["data"]}
     assert labels == {"plain.png": ("no_face", ""), "notes.jpg": ("error", "not an image")}
     with open(csv_path) as f:
-        assert f.read().splitlines() == ["path,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error",
-                                         "plain.png,,,,,,,,no_face,", "notes.jpg,,,,,,,,error,not an image"]
+        assert f.read().splitlines() == ["name,width,height,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error",
+                                         "plain.png,64,48,,,,,,,,no_face,", "notes.jpg,,,,,,,,,,error,not an image"]
     assert verdict == "0 faces (0 with glasses), 1 photo without a face, 1 unreadable file"
 
 
@@ -266,7 +299,6 @@ def test_a_large_photo_is_answered_in_its_full_size_and_drawn_reduced(app_server
     Classify tab's overlay is the reduced copy, which is all a screen shows."""
     photo = tmp_path / "large.jpg"
     Image.new("RGB", (6000, 4000), (90, 110, 130)).save(photo, quality=80)
-    assert classify(app_server, "large.jpg", photo.read_bytes()) == (200, {"width": 6000, "height": 4000,
-                                                                           "faces": []})
+    assert classify(app_server, "large.jpg", photo.read_bytes()) == (200, prediction("large.jpg", 6000, 4000))
     overlay, _, raw, _ = client.predict(handle_file(photo), 0.5, api_name="/classify")
     assert (raw["width"], raw["height"]) == (6000, 4000) and Image.open(overlay).size == (3000, 2000)

@@ -16,6 +16,7 @@ from PIL import Image
 from tests.app_server import running_app
 from webapp.connections import BODY_IDLE_TIMEOUT_S, HEADER_TIMEOUT_S, TIMEOUT_ENV, slow_client_timeouts
 
+pytestmark = pytest.mark.slow   # an app of its own, and connections left to time out
 TIMEOUT = 2
 # How much later than TIMEOUT the server may close a slow connection: scheduling on a busy 2-core machine.
 MARGIN = 3

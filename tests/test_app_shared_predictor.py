@@ -45,10 +45,12 @@ class RecordingPredictor:
         self._enter()
         return []
 
-    def predict_scaled(self, source, show_side=0):
+    def predict_image(self, source, name=None, show_side=None):
         self._enter()
+        from glasses import Prediction
         from glasses.images import load_image_scaled
-        return load_image_scaled(source, self.hold_side), []
+        photo = load_image_scaled(source, self.hold_side)
+        return Prediction(name, photo.full_size, photo=photo)
 
 
 def png() -> bytes:

@@ -2,11 +2,13 @@
 cache, where the cache's clean-up and the app's exit delete it, and nowhere else."""
 from __future__ import annotations
 
-
+import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
 from tests.app_server import running_app
+
+pytestmark = pytest.mark.slow   # an app of its own, started and stopped
 
 
 def test_the_batch_csv_is_kept_only_in_gradios_cache_and_gone_after_exit(tmp_path):

@@ -18,8 +18,9 @@ from tests.conftest import DATA, REPO, needs_data
 from tests.test_images import finished_within
 from glasses.cli import main
 from glasses.inputs import expand_inputs
+from glasses.prediction import SCHEMA, FaceResult, Prediction
 
-HEADER = "path,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error"
+HEADER = "name,width,height,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error"
 COLUMNS = HEADER.split(",")
 FACE_LABELS = {"glasses", "no_glasses", "no_face"}
 
@@ -95,7 +96,7 @@ def test_csv_has_one_row_per_file_in_stable_order(mixed, mixed_runs):
     code, out, err = mixed_runs["csv"]
     assert out.splitlines()[0] == HEADER
     rows = csv_rows(out)
-    assert [(row["path"], row["label"], row["error"]) for row in rows] == expected
+    assert [(row["name"], row["label"], row["error"]) for row in rows] == expected
     for row in rows:
         assert row["face"] == row["x1"] == row["face_prob"] == row["glasses_prob"] == ""
     assert code == 1          # some inputs were unreadable; all the others were still processed
@@ -111,15 +112,23 @@ def test_folder_walk_order_is_sorted_and_stable(mixed):
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
-def test_json_formats_have_the_same_rows_as_csv(mixed_runs, fmt):
+def test_json_formats_hold_the_predictions_the_csv_flattens(mixed_runs, fmt):
     code, out, _ = mixed_runs[fmt]
     if fmt == "json":
-        rows = json.loads(out)
+        objects = json.loads(out)
     else:
-        rows = [json.loads(line) for line in out.splitlines()]
-    assert all(list(row) == COLUMNS for row in rows)
+        objects = [json.loads(line) for line in out.splitlines()]
+    assert all(obj["schema"] == SCHEMA and list(obj) == list(Prediction("x", None).to_dict()) for obj in objects)
+    rows = [row for obj in objects for row in prediction_of(obj).rows()]
     assert [as_csv_values(row) for row in rows] == csv_rows(mixed_runs["csv"][1])
     assert code == 1
+
+
+def prediction_of(obj: dict) -> Prediction:
+    """The Prediction a JSON object describes (the faces' `face` index is their order)."""
+    size = None if obj["width"] is None else (obj["width"], obj["height"])
+    faces = tuple(FaceResult(tuple(f["box"]), f["face_prob"], f["glasses_prob"], f["label"]) for f in obj["faces"])
+    return Prediction(obj["name"], size, faces, obj["error"])
 
 
 def test_only_good_inputs_exit_0(tmp_path, random_weights, capsys):
@@ -128,7 +137,7 @@ def test_only_good_inputs_exit_0(tmp_path, random_weights, capsys):
     code = main(["predict", str(tmp_path), "--weights", str(random_weights), "--format", "csv", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0
-    assert [(row["path"], row["label"], row["error"]) for row in csv_rows(out)] == [
+    assert [(row["name"], row["label"], row["error"]) for row in csv_rows(out)] == [
         (str(tmp_path / "good.png"), "no_face", ""), (str(tmp_path / "tiny.png"), "no_face", "")]
 
 
@@ -146,7 +155,7 @@ def test_table_format_has_a_header_line(tiny_png, random_weights, capsys):
     assert code == 0
     assert lines[0].split() == COLUMNS
     assert len(lines) == 2
-    assert lines[1].split() == [str(tiny_png), "no_face"]
+    assert lines[1].split() == [str(tiny_png), "10", "10", "no_face"]
 
 
 def test_output_file(tiny_png, tmp_path, random_weights, capsys):
@@ -156,7 +165,7 @@ def test_output_file(tiny_png, tmp_path, random_weights, capsys):
     captured = capsys.readouterr()
     assert code == 0
     assert captured.out == ""
-    assert target.read_text().splitlines() == [HEADER, f"{tiny_png},,,,,,,,no_face,"]
+    assert target.read_text().splitlines() == [HEADER, f"{tiny_png},10,10,,,,,,,,no_face,"]
 
 
 @pytest.mark.parametrize("argv", [
@@ -211,7 +220,7 @@ def test_torn_camera_frames_in_cmu_faces_are_processed(random_weights, capsys):
     code = main(["predict", *torn, "--weights", str(random_weights), "--format", "csv", "--quiet"])
     rows = csv_rows(capsys.readouterr().out)
     assert code == 0
-    assert sorted({row["path"] for row in rows}) == torn
+    assert sorted({row["name"] for row in rows}) == torn
     for row in rows:
         assert row["label"] in FACE_LABELS, row
         assert row["error"] == "", row
@@ -239,7 +248,7 @@ def test_fifo_named_or_walked_never_blocks_the_run(tmp_path, tiny_png, random_we
     argv = ["predict", str(folder), str(tmp_path / "named.jpg"), str(tiny_png), "--weights", str(random_weights),
             "--format", "csv", "--quiet"]
     assert finished_within(60, lambda: main(argv)) == 1
-    assert [(row["path"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
+    assert [(row["name"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
         (str(tmp_path / "named.jpg"), "error", "not a regular file"), (str(tiny_png), "no_face", "")]
 
 
@@ -249,7 +258,7 @@ def test_unreadable_subfolder_is_an_error_row_and_exit_1(tmp_path, random_weight
         Image.new("RGB", (10, 10)).save(tmp_path / folder / "tiny.png")
     unlistable(tmp_path / "locked")
     code = main(["predict", str(tmp_path), "--weights", str(random_weights), "--format", "csv", "--quiet"])
-    assert [(row["path"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
+    assert [(row["name"], row["label"], row["error"]) for row in csv_rows(capsys.readouterr().out)] == [
         (str(tmp_path / "locked"), "error", "permission denied"), (str(tmp_path / "open" / "tiny.png"), "no_face", "")]
     assert code == 1
 
@@ -282,8 +291,8 @@ def first_path(fmt: str, text: str) -> str:
     if fmt == "table":
         return text.splitlines()[1].split("  ")[0]
     if fmt == "csv":
-        return csv_rows(text)[0]["path"]
-    return (json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()])[0]["path"]
+        return csv_rows(text)[0]["name"]
+    return (json.loads(text) if fmt == "json" else [json.loads(line) for line in text.splitlines()])[0]["name"]
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "jsonl"])
@@ -345,9 +354,9 @@ def test_a_pt_file_runs_through_the_export_beside_it(tmp_path, tiny_png, random_
 
 
 @pytest.mark.parametrize(("flag", "hint"), [
-    (["--device", "cuda"], "--device is no longer used: glasses runs on onnxruntime on the CPU"),
-    (["--device"], "--device is no longer used: glasses runs on onnxruntime on the CPU"),
-    (["--backend", "torch"], "--backend is no longer used: the classifier always runs on onnxruntime"),
+    (["--device", "cuda"], "--device is not used: glasses runs on onnxruntime on the CPU"),
+    (["--device"], "--device is not used: glasses runs on onnxruntime on the CPU"),
+    (["--backend", "torch"], "--backend is not used: the classifier always runs on onnxruntime"),
 ])
 def test_flags_that_no_longer_mean_anything_are_refused_with_what_to_use(tiny_png, random_weights, capsys, flag,
                                                                          hint):

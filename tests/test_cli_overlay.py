@@ -105,6 +105,6 @@ def test_each_face_is_boxed_in_its_label_colour_and_the_rows_are_unchanged(tmp_p
     rows = csv_rows(plain)
     assert [row["label"] for row in rows] == ["glasses", "no_glasses"]
     for row in rows:
-        drawn = Image.open(tmp_path / "out" / f"{row['path'].rsplit('/', 1)[1]}.png").convert("RGB")
+        drawn = Image.open(tmp_path / "out" / f"{row['name'].rsplit('/', 1)[1]}.png").convert("RGB")
         x1, y1, y2 = int(row["x1"]), int(row["y1"]), int(row["y2"])
         assert drawn.getpixel((x1, (y1 + y2) // 2)) == LABEL_COLOURS[row["label"]]   # the box's left edge

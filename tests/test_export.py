@@ -16,7 +16,8 @@ from training.glasses_net import GlassesNet
 from training.model_file import load_model, save_model
 
 SIZE = 32  # small crops and widths keep the exports, and this file, fast
-pytestmark = pytest.mark.filterwarnings("ignore:`torch\\.jit\\..*deprecated:FutureWarning")
+pytestmark = [pytest.mark.slow,   # every export takes seconds
+              pytest.mark.filterwarnings("ignore:`torch\\.jit\\..*deprecated:FutureWarning")]
 
 
 @pytest.fixture(autouse=True)
@@ -101,4 +102,28 @@ def test_quantize_needs_real_crops(model_files, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         export.main(["--weights", str(model_files[0]), "--out", str(tmp_path / "out"), "--quantize"])
     assert exit_.value.code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_calibration_crops_come_from_a_crop_cache_folder_faces_only(tmp_path):
+    from training.crop_store import CropStore, Entry
+    store = CropStore(tmp_path / "cache", {"size": SIZE})
+    for i in range(6):
+        face = np.full((SIZE, SIZE, 3), 10 * i, np.uint8) if i % 2 else None
+        store.put(f"{i:064x}", Entry(face, 0.9 if face is not None else 0.0, "ok" if face is not None else "no_face"))
+    crops = export.load_crops(store.folder, SIZE, 16)
+    assert crops.shape == (3, 3, SIZE, SIZE)
+    assert sorted(round(float(c.max()) * 255) for c in crops) == [10, 30, 50]
+    assert export.load_crops(store.folder, SIZE, 2).shape[0] == 2
+    with pytest.raises(ValueError, match=r"crops of shape \(32, 32, 3\), the model takes \(64, 64, 3\)"):
+        export.load_crops(store.folder, 64, 16)
+
+
+def test_calibration_without_face_crops_is_refused_by_name(model_files, tmp_path, capsys):
+    empty = tmp_path / "cache" / "0123456789abcdef"
+    empty.mkdir(parents=True)
+    with pytest.raises(SystemExit) as exit_:
+        export.main(_args(model_files[0], empty, tmp_path / "out") + ["--quantize"])
+    assert exit_.value.code == 2
+    assert f"--calibration: {empty}: no face crops there" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

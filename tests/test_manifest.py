@@ -1,4 +1,4 @@
-"""training.manifest: a manifest loads as training wrote it, and every unsafe or ambiguous row is refused at once."""
+"""glasses.manifest: a manifest loads as training wrote it, and every unsafe or ambiguous row is refused at once."""
 from __future__ import annotations
 
 import math
@@ -6,10 +6,9 @@ import os
 
 import pytest
 
+from glasses.manifest import MAX_LISTED, ManifestError, load_manifest, write_manifest
 from tests.conftest import DATA, needs_data
 from tests.relabel_fixtures import COLUMNS, data_folder, manifest_rows, write_csv
-from training.csv_input import MAX_LISTED
-from training.manifest import ManifestError, load_manifest, write_manifest
 
 
 @pytest.fixture

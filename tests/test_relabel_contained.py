@@ -7,6 +7,7 @@ import threading
 import pytest
 from PIL import Image
 
+from glasses.manifest import load_manifest
 from relabel import contained
 from relabel.contained import NotContained, read_contained
 from relabel.faces import FaceBoxes
@@ -14,7 +15,6 @@ from relabel.session import ReviewSession
 from relabel.store import ReviewStore
 from relabel.suspects import Ranking, Suspect
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
-from training.manifest import load_manifest
 
 IMAGE = "imgs/img00.png"
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from glasses.manifest import load_manifest
 from relabel.export import ExportError, corrected_manifest, held_out_path, write_corrected
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, NewDecision, ReviewStore
 from tests.relabel_fixtures import data_folder, manifest_rows, read_csv, write_csv
-from training.manifest import load_manifest
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
+from glasses.manifest import load_manifest
 from relabel import outcome
 from relabel.faces import FaceBoxes
 from relabel.session import Filters, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, ReviewStore
 from relabel.suspects import Ranking, Suspect
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
-from training.manifest import load_manifest
 
 LABELS = [0, 1, 0, 1, 0, 1]
 PRED_PROB = [0.9, 0.1, 0.7, 0.3, 0.2, 0.95]
@@ -20,7 +20,7 @@ ORDER = ["imgs/img00.png", "imgs/img01.png", "imgs/img02.png", "imgs/img03.png",
 
 @pytest.fixture
 def setup(tmp_path):
-    """A manifest and a ranking in file order (made here: the session's behaviour, not cleanlab's, is tested)."""
+    """A manifest and a ranking in file order (made here: the session's behaviour, not the ranking's, is tested)."""
     data = data_folder(tmp_path, len(LABELS))
     manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows(LABELS, PRED_PROB, SOURCES)), data)
     ranking = Ranking([Suspect(row["path"], row["label"], row["source"], p, score=i / 10, rank=i + 1, box=None)

@@ -154,6 +154,7 @@ print(started, time.time())
 """
 
 
+@pytest.mark.slow
 def test_two_processes_writing_500_decisions_each_at_once_lose_none(tmp_path):
     """Both writers start on a signal and write the same images; every decision must be there afterwards."""
     db, go = tmp_path / "shared.sqlite", tmp_path / "go"

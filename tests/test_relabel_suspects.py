@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from glasses.images import ImageError
-from glasses.predictor import FaceResult
-from relabel.suspects import ModelError, rank_manifest
+from glasses.manifest import load_manifest
+from glasses.prediction import FaceResult
+from relabel.suspects import ModelError, label_quality, rank_manifest
 from tests.relabel_fixtures import data_folder, manifest_rows, write_csv
-from training.manifest import load_manifest
 
 
 @pytest.fixture
@@ -41,6 +41,12 @@ def test_one_class_only_still_ranks(tmp_path, data):
     manifest = load_manifest(write_csv(tmp_path / "m.csv", manifest_rows([0, 0, 0], [0.1, 0.9, 0.4])), data)
     assert [s.path for s in rank_manifest(manifest).suspects] == ["imgs/img01.png", "imgs/img02.png",
                                                                   "imgs/img00.png"]
+
+
+def test_label_quality_is_the_probability_of_the_given_label():
+    """Self-confidence: P(glasses) for a row labelled 1, 1 - P(glasses) for a 0; probabilities clipped to [0, 1]."""
+    scores = label_quality([1, 0, 1, 0, 1, 0], [0.1, 0.1, 0.97, 0.97, 1.2, -0.5])
+    assert scores.tolist() == [0.1, 1 - 0.1, 0.97, 1 - 0.97, 1.0, 1.0]
 
 
 def image_number(data: bytes) -> int:

@@ -60,7 +60,7 @@ def test_an_onnx_file_without_glasses_config_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("device", "backend", "message"), [
-    ("cpu", "torch", "no longer available.*onnxruntime"),
+    ("cpu", "torch", "is not available.*onnxruntime"),
     ("cuda", "auto", "not available.*CPU"),
     ("cpu", "tensorrt", "backend must be one of"),
 ])

@@ -15,7 +15,7 @@ from training.robustness import CORRUPTIONS
 from tests.conftest import DATA, REPO, needs_data
 from training import train
 from training.crops import Crops
-from training.data import Prepared, prepare
+from training.data import Prepared, TrainingSetupError, prepare
 from training.sources import build_manifest, split_for
 from training.train import WIDTHS
 
@@ -50,7 +50,7 @@ def test_a_given_manifest_is_trained_whole_and_sources_filter_only_when_named(tm
         return [row["source"] for row in prepare(data, manifest, chosen, None, 32, 1, tmp_path / "cache").rows]
     assert rows(args.sources) == sources
     assert rows(["team_photos"]) == ["team_photos", "team_photos"]
-    with pytest.raises(SystemExit, match=f"--sources yalefaces: no row of {manifest} has that source"):
+    with pytest.raises(TrainingSetupError, match=f"--sources yalefaces: no row of {manifest} has that source"):
         rows(["yalefaces", "olivetti"])
 
 
@@ -59,11 +59,14 @@ def test_a_manifest_with_bad_rows_is_refused_whole_naming_them(tmp_path):
     data = data_folder(tmp_path, 2)
     manifest = write_csv(tmp_path / "m.csv", manifest_rows([0, 1]))
     manifest.write_text(manifest.read_text().replace(",1,", ",x,").replace("img00", "gone"))
-    with pytest.raises(SystemExit, match=f"(?s)cannot train on {manifest}: .*line 2: imgs/gone.png: file not found.*"
-                                         f"line 3: imgs/img01.png: label 'x'"):
+    with pytest.raises(TrainingSetupError, match=f"(?s)cannot train on {manifest}: .*line 2: imgs/gone.png: "
+                                                 f"file not found.*line 3: imgs/img01.png: label 'x'"):
         prepare(data, manifest, None, None, 32, 1, tmp_path / "cache")
-    with pytest.raises(SystemExit, match="--sources team_photos: no importer of that name"):
+    with pytest.raises(TrainingSetupError, match="--sources team_photos: no importer of that name"):
         prepare(data, None, ["team_photos"], None, 32, 1, tmp_path / "cache")
+    with pytest.raises(SystemExit, match="--sources team_photos: no importer of that name"):   # the command exits
+        train.main(["--data", str(data), "--sources", "team_photos", "--run-dir", str(tmp_path / "run"),
+                    "--out", str(tmp_path / "w")])
 
 
 @needs_data
@@ -84,6 +87,7 @@ def test_importers_read_every_labelled_photo():
         assert all(len(s) == 1 for s in person_splits.values())
 
 
+@pytest.mark.slow
 @needs_data
 def test_tiny_training_run_resumes_after_an_interruption_and_ships_a_usable_model(tmp_path, monkeypatch):
     args = ["--data", str(DATA), "--sources", "olivetti", "--limit", "8", "--epochs", "2", "--workers", "1",
@@ -136,6 +140,7 @@ def tiny(tmp_path_factory):
             "--workers", "1", "--batch-size", "8", "--cache-dir", str(cache)]
 
 
+@pytest.mark.slow
 @needs_data
 def test_teacher_distils_into_the_student(tiny, tmp_path):
     from training import teacher
@@ -170,11 +175,12 @@ def test_teacher_distils_into_the_student(tiny, tmp_path):
     np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.slow
 @needs_data
 @pytest.mark.parametrize("architecture", [["--architecture", "GlassesNet"], ["--architecture", "LiteNet", "--depth", "3"]])
 def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path, architecture):
     from training import oof
-    from training.manifest import load_manifest
+    from glasses.manifest import load_manifest
 
     out = tmp_path / "oof.csv"
     assert oof.main(tiny + architecture + ["--folds", "3", "--run-dir", str(tmp_path / "run"), "--out", str(out)]) == 0
@@ -190,6 +196,7 @@ def test_out_of_fold_predictions_cover_every_detected_face(tiny, tmp_path, archi
     assert fold_model.keys() == expected.state_dict().keys()
 
 
+@pytest.mark.slow
 @needs_data
 def test_torchrun_trains_with_two_processes_on_gloo(tiny, tmp_path):
     import subprocess
@@ -254,7 +261,7 @@ def test_evaluate_scores_a_photo_without_a_face_as_a_miss(random_weights, capsys
 def test_evaluate_scores_against_the_labels_of_a_given_manifest(random_weights, capsys, tmp_path):
     """Reviewed labels: the test rows of the manifest given, with its labels, not the importers' raw ones."""
     from training import evaluate
-    from training.manifest import write_manifest
+    from glasses.manifest import write_manifest
     from training.sources import build_manifest
 
     rows = [dict(row, label=0) for row in build_manifest(DATA, ["olivetti"]) if row["split"] == "test"][:10]
@@ -319,7 +326,7 @@ def test_a_bad_decisions_file_is_named_before_anything_is_trained(tmp_path, caps
 @needs_data
 def test_sources_writes_the_raw_manifest_the_importers_read(tmp_path, capsys):
     from training import sources
-    from training.manifest import load_manifest
+    from glasses.manifest import load_manifest
 
     assert sources.main(["--data", str(DATA), "--sources", "olivetti", "yalefaces", "--out", str(tmp_path / "r.csv")]) == 0
     rows = load_manifest(tmp_path / "r.csv", DATA).rows

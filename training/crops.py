@@ -1,23 +1,27 @@
 """Detect and crop every manifest image once, with the inference detector and crop, and cache the result.
 
-The cache (`.cache/crops/`, never committed) is keyed by the image list and every setting that changes a
-crop, so a changed detector or crop size recomputes instead of silently reusing stale faces. Images in which
-no face is found, or which cannot be read, are kept in the arrays (flagged) so they are counted and reported.
+The cache (`.cache/crops/`, never committed; training/crop_store.py) holds each image's crop keyed by the
+image's bytes and every setting that changes a crop: a changed detector or crop size recomputes instead of
+silently reusing stale faces, and a manifest a review changed by a few rows detects only the images it has
+not seen. Images in which no face is found, or which cannot be read, are kept in the arrays (flagged) so they
+are counted and reported.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from glasses.config import DEFAULTS
 from glasses.crop import crop_face
 from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
+from training.crop_store import CropStore, Entry, content_key
 
 DEFAULT_CACHE_DIR = Path(".cache/crops")
 # Part of the cache key, so crops from another detector are never reused: the code and the network that find
@@ -72,29 +76,44 @@ def detector_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def load_or_build(rows: list[dict], root: Path, size: int, margin: float, min_face_size: int = 40,
-                  max_side: int = 2048, workers: int = 2,
+def load_or_build(rows: list[dict], root: Path, size: int, margin: float,
+                  min_face_size: int = DEFAULTS.min_face_size, max_side: int = DEFAULTS.max_side, workers: int = 2,
                   cache_dir: Path = DEFAULT_CACHE_DIR) -> Crops:
-    """Crops of the largest face in each row's image, from cache when nothing that shapes them changed."""
+    """Crops of the largest face in each row's image, in row order: each image's from the cache when neither
+    its bytes nor anything that shapes a crop changed, the others detected now and cached as they come."""
     settings = {"detector": detector_fingerprint(), "size": size, "margin": margin, "min_face_size": min_face_size,
                 "max_side": max_side}
+    store = CropStore(cache_dir, settings)
     paths = [str(root / row["path"]) for row in rows]
-    key = hashlib.sha1(json.dumps([settings, [row["path"] for row in rows]]).encode()).hexdigest()[:16]
-    cache = cache_dir / f"{key}.npz"
-    if cache.exists():
-        with np.load(cache) as data:
-            return Crops(data["images"], data["face_prob"], data["status"])
+    keys = [content_key(path) for path in paths]
     images = np.zeros((len(paths), size, size, 3), np.uint8)
     face_prob = np.zeros(len(paths), np.float32)
-    status = []
+    status = [""] * len(paths)
+
+    def fill(i: int, entry: Entry) -> None:
+        if entry.crop is not None:
+            images[i] = entry.crop
+        face_prob[i], status[i] = entry.face_prob, entry.status
+
+    missing = []
+    for i, key in enumerate(keys):
+        entry = store.get(key)
+        if entry is None:
+            missing.append(i)
+        else:
+            fill(i, entry)
+    detected = detect_faces([paths[i] for i in missing], settings, workers)
+    for i, entry in zip(missing, tqdm(detected, total=len(missing), desc="face crops", disable=not missing)):
+        fill(i, entry)
+        store.put(keys[i], entry)
+    return Crops(images, face_prob, np.array(status))
+
+
+def detect_faces(paths: list[str], settings: dict, workers: int) -> Iterator[Entry]:
+    """The crop of the largest face in each of `paths`, in order, from `workers` processes (none started when
+    there is nothing to detect)."""
+    if not paths:
+        return
     with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (settings,)) as pool:
-        results = pool.imap(_crop_one, paths, chunksize=8)
-        for i, (crop, prob, state) in enumerate(tqdm(results, total=len(paths), desc="face crops")):
-            if crop is not None:
-                images[i] = crop
-            face_prob[i] = prob
-            status.append(state)
-    crops = Crops(images, face_prob, np.array(status))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, images=crops.images, face_prob=crops.face_prob, status=crops.status)
-    return crops
+        for crop, prob, state in pool.imap(_crop_one, paths, chunksize=8):
+            yield Entry(crop, prob, state)

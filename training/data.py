@@ -6,7 +6,6 @@ through `prepare`, so they all see the same rows, crops and splits.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,15 @@ from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
 from glasses.crop import DEFAULT_MARGIN
+from glasses.errors import GlassesError
+from glasses.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from training import crops as crop_cache
-from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from training.sources import IMPORTERS, build_manifest
+
+
+class TrainingSetupError(GlassesError, ValueError):
+    """A training run that cannot start (or resume) as asked: an unknown source, a bad manifest, a checkpoint of
+    another run. Raised before any time is spent, so the command's main() exits with the reason."""
 
 
 class LowResolution(torch.nn.Module):
@@ -132,12 +137,12 @@ def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit:
             workers: int, cache_dir: Path) -> Prepared:
     """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops.
     `sources` keeps only the rows of those sources; None keeps every row of a given manifest (a team's own
-    photos too) and builds one from every importer."""
+    photos too) and builds one from every importer. Raises TrainingSetupError naming what cannot be used."""
     rows = _given_manifest(manifest, data) if manifest else build_manifest(data, _importers(sources))
     if manifest and sources:
         absent = sorted(set(sources) - {row["source"] for row in rows})
         if absent:
-            sys.exit(f"--sources {' '.join(absent)}: no row of {manifest} has that source")
+            raise TrainingSetupError(f"--sources {' '.join(absent)}: no row of {manifest} has that source")
         rows = [row for row in rows if row["source"] in sources]
     rows = select(rows, limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
@@ -151,15 +156,15 @@ def _given_manifest(path: Path, data: Path) -> list[dict]:
     try:
         return load_manifest(path, data).rows
     except ManifestError as err:
-        sys.exit(f"cannot train on {err}")
+        raise TrainingSetupError(f"cannot train on {err}") from err
 
 
 def _importers(sources: list[str] | None) -> list[str]:
     """The importers to build a manifest from: those named, or all of them."""
     unknown = sorted(set(sources or ()) - set(IMPORTERS))
     if unknown:
-        sys.exit(f"--sources {' '.join(unknown)}: no importer of that name (importers: {', '.join(IMPORTERS)}; "
-                 f"a manifest given with --manifest may hold any source)")
+        raise TrainingSetupError(f"--sources {' '.join(unknown)}: no importer of that name (importers: "
+                                 f"{', '.join(IMPORTERS)}; a manifest given with --manifest may hold any source)")
     return list(sources or IMPORTERS)
 
 

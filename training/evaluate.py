@@ -22,9 +22,9 @@ from tqdm import tqdm
 from glasses import Predictor
 from glasses.crop import as_batch, crop_face
 from glasses.images import ImageError, load_image
+from glasses.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from glasses.mirror import glasses_probs
 from glasses.runtime import load_classifier
-from training.manifest import DEFAULT_DATA, ManifestError, load_manifest
 from training.calibration import expected_calibration_error
 from training.metrics import summarize
 from training.sources import build_manifest

@@ -7,7 +7,7 @@ Every export is compared with the PyTorch model on the same inputs before it is 
 export fails here instead of in someone's application.
 
     python -m training.export --weights weights/glasses.pt --out weights/ \
-        [--quantize --calibration .cache/crops/KEY.npz] [--json export.json]
+        [--quantize --calibration .cache/crops/KEY] [--json export.json]
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from glasses.mirror import sigmoid
 from glasses.runtime import onnx_session
 from glasses.weights import CONFIG_KEY, WEIGHTS_HASH_KEY, file_sha256
 from training.model_file import load_model
+from training.crop_store import stored_faces
 from training.model_card import add_exports
 
 FLOAT_TOLERANCE = 1e-4  # in probability; float exports compute the same arithmetic, so anything larger is a bug
@@ -95,8 +96,13 @@ def export_int8(onnx_path: Path, path: Path, calibration: np.ndarray) -> None:
 
 def load_crops(path: Path, size: int, count: int, seed: int = 0) -> np.ndarray:
     """Up to `count` face crops, drawn at random, as float NCHW in 0..1. `path`: an .npy of (N, S, S, 3) uint8
-    crops, or the training crop cache (.npz with `images` and `status`; only rows with a face are used)."""
-    if path.suffix == ".npz":
+    crops, a folder of the training crop cache (`.cache/crops/KEY`, the crops of one size: training/crop_store.py)
+    or an .npz with `images` and `status`; only crops with a face are used. Raises ValueError naming `path`."""
+    if path.is_dir():
+        images = stored_faces(path, count, seed)
+        if not len(images):
+            raise ValueError(f"{path}: no face crops there (a crop cache folder holds */*.npz)")
+    elif path.suffix == ".npz":
         with np.load(path) as data:
             images = data["images"][data["status"] == "ok"] if "status" in data else data["images"]
     else:
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for the exported files")
     parser.add_argument("--quantize", action="store_true", help=f"also write {INT8} (needs --calibration)")
     parser.add_argument("--calibration", type=Path,
-                        help="real face crops: .npy (N, S, S, 3) uint8, or the training crop cache .npz")
+                        help="real face crops: .npy (N, S, S, 3) uint8, or a folder of the training crop cache "
+                             "(.cache/crops/KEY: the one whose settings.json has the model's crop size)")
     parser.add_argument("--count", type=int, default=512,
                         help="crops drawn from --calibration: half calibrate int8, half check (default 512)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the timings (default 2)")
@@ -164,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     model, config = load_model(args.weights)
     size, threshold = config["input_size"], config["threshold"]
-    crops = (load_crops(args.calibration, size, args.count) if args.calibration
-             else np.zeros((0, 3, size, size), np.float32))
+    try:
+        crops = (load_crops(args.calibration, size, args.count) if args.calibration
+                 else np.zeros((0, 3, size, size), np.float32))
+    except (OSError, ValueError, KeyError) as err:   # load_crops names the file; KeyError: an .npz without images
+        parser.error(f"--calibration: {err}")
     calibration, real = np.ascontiguousarray(crops[0::2]), np.ascontiguousarray(crops[1::2])
     inputs = np.concatenate([np.random.default_rng(0).random((64, 3, size, size), dtype=np.float32), real])
 

@@ -9,7 +9,6 @@ Every epoch is checkpointed to `run_dir/last.pt`; `resume=True` continues from i
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
-from training.data import CropDataset
+from training.data import CropDataset, TrainingSetupError
 from training.metrics import summarize
 
 
@@ -67,7 +66,8 @@ def fit(model: nn.Module, train_set: CropDataset, val_set: CropDataset, *, epoch
         lr: float, seed: int, run_dir: Path, resume: bool = False, distill_weight: float = 0.0,
         device: str = "cpu", desc: str = "") -> FitResult:
     """Train `model` in place and return the best epoch's weights. Under torchrun each process trains on
-    its shard of every epoch; process 0 alone evaluates, checkpoints and logs."""
+    its shard of every epoch; process 0 alone evaluates, checkpoints and logs. Resuming from the checkpoint of
+    a run with other --epochs raises TrainingSetupError."""
     distributed = dist.is_available() and dist.is_initialized()
     model.to(device)
     pos_weight = imbalance_weight(train_set.labels).to(device)
@@ -85,7 +85,8 @@ def fit(model: nn.Module, train_set: CropDataset, val_set: CropDataset, *, epoch
     if resume and last.exists():
         state = torch.load(last, map_location=device, weights_only=False)
         if state["epochs"] != epochs:
-            sys.exit(f"{last} belongs to a run of --epochs {state['epochs']}; resume it with the same --epochs")
+            raise TrainingSetupError(f"{last} belongs to a run of --epochs {state['epochs']}; resume it with the "
+                                     f"same --epochs")
         for obj, key in ((model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler")):
             obj.load_state_dict(state[key])
         history, best, start_epoch = state["history"], state["best"], state["epoch"] + 1

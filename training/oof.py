@@ -20,9 +20,10 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedGroupKFold
 
+from glasses.errors import GlassesError
+from glasses.manifest import write_manifest
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
-from training.manifest import write_manifest
 from training.metrics import summarize
 from training.train import add_student_arguments, build_student
 
@@ -42,7 +43,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    """Exits with the reason, instead of a traceback, when an input cannot be used (a GlassesError)."""
     args = parse_args(argv)
+    try:
+        return run(args)
+    except GlassesError as err:
+        sys.exit(str(err))
+
+
+def run(args: argparse.Namespace) -> int:
+    """The folds of `args`, and the manifest with their out-of-fold pred_prob."""
     torch.manual_seed(args.seed)
     data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers, args.cache_dir)
     found = np.flatnonzero(data.crops.found)

@@ -11,22 +11,19 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+from glasses.manifest import CsvError, read_decision_rows
 from glasses.weights import file_sha256
-from training.csv_input import read_rows
 
 REPO = Path(__file__).resolve().parent.parent
-DECISION_COLUMNS = ("path", "label", "reviewer")
 
 
-class ProvenanceError(ValueError):
+class ProvenanceError(CsvError):
     """A decisions file that cannot be counted; the message names it and says why."""
 
 
 def read_decisions(path: Path) -> list[dict]:
     """The rows of a decisions CSV (python -m relabel decisions); raises ProvenanceError naming the file."""
-    _, numbered = read_rows(path, DECISION_COLUMNS, ProvenanceError,
-                            "a decisions file has path,label,reviewer: python -m relabel decisions writes one")
-    return [row for _, row in numbered]
+    return [row for _, row in read_decision_rows(path, ProvenanceError)]
 
 
 def git_commit(repo: Path = REPO) -> dict | None:

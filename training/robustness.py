@@ -20,8 +20,8 @@ from PIL import Image, ImageFilter, ImageOps
 from tqdm import tqdm
 
 from glasses import ImageError, Predictor, load_image
+from glasses.manifest import DEFAULT_DATA, load_manifest
 from training.calibration import expected_calibration_error
-from training.manifest import DEFAULT_DATA, load_manifest
 from training.metrics import summarize
 
 Corruption = Callable[[Image.Image, np.random.Generator], Image.Image]

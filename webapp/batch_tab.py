@@ -13,9 +13,10 @@ from pathlib import Path
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from glasses import ImageError
-from glasses.report import COLUMNS, RowWriter, error_row, face_rows
-from webapp.batch_inputs import batch_items
+from glasses import ImageError, Prediction
+from glasses.prediction import COLUMNS
+from glasses.report import PredictionWriter
+from webapp.batch_inputs import BatchItem, batch_items
 from webapp.context import AppContext
 from webapp.face_table import batch_table, summary
 from webapp.limits import BATCH_TIME_BUDGET_S
@@ -45,24 +46,33 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress,
     seconds of the start are rows saying so, so one visitor's batch cannot hold the queue for long."""
     if not paths:
         raise gr.Error("Drop some photos (or a zip of photos) first", print_exception=False)
-    rows: list[dict] = []
+    items = batch_items(paths)
+    results = predictor.predict_many(_within_budget(items, budget_s), unexpected=_unexpected)
+    predictions = list(progress.tqdm(results, total=len(items), desc="Classifying", unit="files"))
+    rows = [row for prediction in predictions for row in prediction.rows()]
+    return batch_table(rows), _write_csv(predictions), summary(rows)
+
+
+def _within_budget(items: list[BatchItem], budget_s: float):
+    """Each item as predict_many takes it, read when its turn comes; once `budget_s` seconds have passed, an
+    ImageError saying it was not classified."""
     deadline = time.monotonic() + budget_s
-    for item in progress.tqdm(batch_items(paths), desc="Classifying", unit="files"):
+    for item in items:
         if time.monotonic() > deadline:
-            rows.append(error_row(item.name, f"not classified: the batch ran past its {budget_s:g} s; "
-                                             "drop the files not classified in another batch"))
-            continue
-        try:
-            rows += face_rows(item.name, predictor.classify(item.read(), item.name).faces)
-        except ImageError as err:
-            rows.append(error_row(item.name, err.reason))
-        except Exception:  # noqa: BLE001 - one bad file never stops the batch
-            log.exception("classifying %s failed", item.name)   # the details are the operator's, not the visitor's
-            rows.append(error_row(item.name, UNEXPECTED_ERROR))
-    return batch_table(rows), _write_csv(rows), summary(rows)
+            yield ImageError(item.name, f"not classified: the batch ran past its {budget_s:g} s; "
+                                        "drop the files not classified in another batch")
+        else:
+            yield item.name, item.read
 
 
-def _write_csv(rows: list[dict]) -> str:
+def _unexpected(name: str, err: Exception) -> str:
+    """A failure the library does not foresee: its details (server paths, Python internals) go to the
+    operator's log, the visitor reads that it happened."""
+    log.error("classifying %s failed", name, exc_info=err)
+    return UNEXPECTED_ERROR
+
+
+def _write_csv(predictions: list[Prediction]) -> str:
     """The rows as glasses_results.csv (the CLI's columns), in a folder of its own inside Gradio's cache: a file
     returned from there is served as it is and deleted with the cache (after an hour, and when the app
     exits), where one written elsewhere would be copied in and the original, holding the visitor's file
@@ -74,7 +84,8 @@ def _write_csv(rows: list[dict]) -> str:
             emptied.rmdir()
     path = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX, dir=cache)) / "glasses_results.csv"
     with open(path, "w", newline="", encoding="utf-8") as out:
-        writer = RowWriter("csv", out)
-        writer.write(rows)
+        writer = PredictionWriter("csv", out)
+        for prediction in predictions:
+            writer.write(prediction)
         writer.close()
     return str(path)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from glasses import FaceResult, ImageError
-from glasses.report import face_rows
+from glasses import FaceResult, ImageError, Prediction
 from webapp.context import AppContext
 from webapp.face_table import PHOTO_COLUMNS, photo_table, summary
 from webapp.markdown_text import literal
-from webapp.shared_predictor import Classified, SharedPredictor
+from webapp.shared_predictor import SharedPredictor
 
 SOURCES = ["upload", "clipboard", "webcam"]
 
@@ -48,7 +47,7 @@ def build_classify_tab(context: AppContext) -> None:
     # shown changes the value twice (cleared, then set) but is one visitor's action, classified once.
     photo.input(on_photo, [photo, threshold], outputs + [found], api_name="classify", preprocess=False)
 
-    def on_threshold(found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+    def on_threshold(found: tuple[str, str, tuple[FaceResult, ...]] | None, threshold: float):
         return rethreshold(predictor, found, threshold)
 
     threshold.change(on_threshold, [found, threshold], outputs, api_name="threshold")
@@ -66,8 +65,9 @@ def classify(predictor: SharedPredictor, upload: dict | None, threshold: float):
     try:
         result = predictor.classify(path, name)
     except ImageError as err:
-        return None, [], {"error": str(err)}, f"**Cannot classify {literal(name)}**: {literal(err.reason)}", None
-    return *_show(name, result, threshold), (path, name, result.faces)
+        failed = Prediction.failed(name, err.reason).to_dict()
+        return None, [], failed, f"**Cannot classify {literal(name)}**: {literal(err.reason)}", None
+    return *_show(result, threshold), (path, name, result.faces)
 
 
 def _checked_threshold(value) -> float:
@@ -77,7 +77,8 @@ def _checked_threshold(value) -> float:
     raise gr.Error(f"the threshold must be a number from 0 to 1, got {value!r}", print_exception=False)
 
 
-def rethreshold(predictor: SharedPredictor, found: tuple[str, str, list[FaceResult]] | None, threshold: float):
+def rethreshold(predictor: SharedPredictor, found: tuple[str, str, tuple[FaceResult, ...]] | None,
+                threshold: float):
     if found is None:   # no photo yet: nothing to re-label
         return gr.skip(), gr.skip(), gr.skip(), gr.skip()
     path, name, faces = found
@@ -86,12 +87,11 @@ def rethreshold(predictor: SharedPredictor, found: tuple[str, str, list[FaceResu
     except ImageError:
         raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again",
                        print_exception=False) from None
-    return _show(name, Classified(photo, faces), threshold)
+    return _show(Prediction(name, photo.full_size, faces, photo=photo), threshold)
 
 
-def _show(name: str, result: Classified, threshold: float):
+def _show(result: Prediction, threshold: float):
     """Overlay, table, JSON and verdict of `result` labelled at `threshold`."""
     shown = result.with_threshold(threshold)
-    verdict = summary(face_rows(name, shown.faces)) if shown.faces else "no face found"
-    return shown.overlay(), photo_table(name, shown.faces), shown.to_dict(), \
-        f"**{literal(name)}**: {verdict}"
+    verdict = summary(shown.rows()) if shown.faces else "no face found"
+    return shown.overlay(), photo_table(shown), shown.to_dict(), f"**{literal(result.name)}**: {verdict}"

@@ -1,15 +1,15 @@
-"""Results as the rows the app shows and downloads: the CLI's CSV columns (glasses.report), so the two agree."""
+"""Results as the rows the app shows and downloads: the CLI's CSV columns (glasses.prediction.COLUMNS), so the
+two agree."""
 from __future__ import annotations
 
-from glasses.report import COLUMNS, NO_FACE, face_rows
-from glasses.predictor import GLASSES
+from glasses.prediction import COLUMNS, GLASSES, NO_FACE, Prediction
 
-# The Classify tab shows one photo, so its table leaves out the path and error columns.
-PHOTO_COLUMNS = [c for c in COLUMNS if c not in ("path", "error")]
+# The Classify tab shows one photo, so its table leaves out the columns that are the photo's, not a face's.
+PHOTO_COLUMNS = [c for c in COLUMNS if c not in ("name", "width", "height", "error")]
 
 
-def photo_table(name: str, faces) -> list[list]:
-    return [[_cell(row[c]) for c in PHOTO_COLUMNS] for row in face_rows(name, faces)]
+def photo_table(prediction: Prediction) -> list[list]:
+    return [[_cell(row[c]) for c in PHOTO_COLUMNS] for row in prediction.rows()]
 
 
 def batch_table(rows: list[dict]) -> list[list]:

@@ -14,7 +14,7 @@ from glasses.overlay import draw_captioned_box
 from relabel import outcome
 from relabel.session import Filters, Item, Progress, ReviewSession
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, StoreError
-from training.manifest import ManifestError
+from glasses.manifest import ManifestError
 from webapp.context import AppContext
 from webapp.markdown_text import code, literal
 
@@ -98,7 +98,7 @@ def build_relabel_tab(context: AppContext) -> None:
             raise gr.Error(str(err)) from None
         except ValueError as err:                     # the reviewer's name or filters: theirs to fix
             raise gr.Error(str(err), print_exception=False) from None
-        return *_view(started), f"Most suspect first, by cleanlab's label quality from the {started.probabilities}."
+        return *_view(started), f"Most suspect first, by label quality (the probability of the given label) from the {started.probabilities}."
 
     start.click(on_start, [reviewer, *filters], view + [ranked_by], api_name="review_start")
     reviewer.submit(on_start, [reviewer, *filters], view + [ranked_by], api_visibility="private")

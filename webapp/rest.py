@@ -1,9 +1,14 @@
 """REST routes for scripts and other services, beside Gradio's own API.
 
     curl -F image=@photo.jpg http://127.0.0.1:7860/api/classify
-    -> {"width": W, "height": H, "faces": [{"box": [x1, y1, x2, y2], "face_prob": p, "glasses_prob": q, "label": ...}]}
+    -> {"schema": "glasses.prediction.v1", "name": "photo.jpg", "width": W, "height": H,
+        "faces": [{"face": 0, "box": [x1, y1, x2, y2], "face_prob": p, "glasses_prob": q, "label": ...}],
+        "error": null}
 
-A bad upload gets 400 (or 413 when too large) with {"error": "<file>: <reason>"}; GET (or HEAD) /api/health
+The answer is glasses.Prediction's JSON, as `glasses predict --format json` prints it for the same photo
+(webapp/rest_models.py declares it for the OpenAPI document). A photo that cannot be read gets 400 with that
+object, its `error` saying why; a request the route cannot take gets {"error": "<reason>"}: 400 (no form, no
+file), 413 (too large), 405 (another method). GET (or HEAD) /api/health
 is 200 once the model is loaded (the server only listens after that). Any other method gets 405 with an
 Allow header naming the methods the route takes.
 """
@@ -19,7 +24,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive
 
-from glasses import ImageError
+from glasses import ImageError, Prediction
+from webapp.rest_models import ErrorModel, PredictionModel
 from webapp.limits import MAX_UPLOAD_BYTES, too_large
 from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
@@ -29,6 +35,10 @@ USAGE = f"send the photo as the multipart form field '{FIELD}', e.g. curl -F {FI
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 log = logging.getLogger(__name__)
+# The request /api/classify takes, for the OpenAPI document: the route parses its form itself (to bound it).
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": [FIELD],
+    "properties": {FIELD: {"type": "string", "format": "binary", "description": "the photo"}}}}}}}
 
 
 def rest_router(predictor: SharedPredictor) -> APIRouter:
@@ -38,7 +48,10 @@ def rest_router(predictor: SharedPredictor) -> APIRouter:
     def health() -> dict:
         return {"status": "ok", "weights": predictor.weights.name, "threshold": predictor.threshold}
 
-    @router.post("/classify")
+    @router.post("/classify", response_model=PredictionModel, openapi_extra=_UPLOAD_BODY, responses={
+        400: {"model": PredictionModel | ErrorModel, "description": "an unreadable photo, or a request without one"},
+        405: {"model": ErrorModel}, 413: {"model": ErrorModel, "description": "the upload is too large"},
+        500: {"model": PredictionModel, "description": "classifying the photo failed unexpectedly"}})
     async def classify(request: Request) -> JSONResponse:
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:   # refuse before reading the body
@@ -80,10 +93,10 @@ async def _classify_form(predictor: SharedPredictor, form: FormData) -> JSONResp
     try:
         result = await predictor.classify_async(upload.file, name)
     except ImageError as err:
-        return _error(400, str(err))
+        return JSONResponse(Prediction.failed(name, err.reason).to_dict(), status_code=400)
     except Exception:  # noqa: BLE001 - a client gets JSON naming its file, never a bare 500 page
         log.exception("classifying %s failed", name)   # the details are the operator's, not the client's
-        return _error(500, f"{name}: {UNEXPECTED_ERROR}")
+        return JSONResponse(Prediction.failed(name, UNEXPECTED_ERROR).to_dict(), status_code=500)
     return JSONResponse(result.to_dict())
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from glasses.manifest import Manifest, load_manifest
 from relabel.faces import FaceBoxes
 from relabel.session import Filters, ReviewSession
 from relabel.store import ReviewStore
 from relabel.suspects import Ranking, rank_manifest
-from training.manifest import Manifest, load_manifest
 from webapp.shared_predictor import SharedPredictor
 
 

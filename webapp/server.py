@@ -4,6 +4,8 @@ from __future__ import annotations
 import gradio as gr
 from fastapi import FastAPI
 
+import glasses
+
 from webapp.connections import LogClientDisconnects
 from webapp.context import AppContext
 from webapp.limits import MAX_UPLOAD_BYTES
@@ -16,9 +18,10 @@ MAX_QUEUE = 200
 
 
 def create_app(context: AppContext) -> FastAPI:
-    # No generated OpenAPI pages: /api/classify reads its form itself, so they would show no parameters;
-    # README.md ("App") documents the routes.
-    app = FastAPI(title="glasses", docs_url=None, redoc_url=None, openapi_url=None)
+    # The OpenAPI document of the REST routes (their answers: webapp/rest_models.py) and its Swagger page, under
+    # /api beside the routes; Gradio's own API has its page at /?view=api.
+    app = FastAPI(title="glasses", version=glasses.__version__, openapi_url="/api/openapi.json",
+                  docs_url="/api/docs", redoc_url=None)
     app.add_middleware(LogClientDisconnects)   # around the REST routes and Gradio's alike
     app.include_router(rest_router(context.predictor))   # before Gradio's catch-all mount at /
     # One run of each event at a time (SharedPredictor's one worker thread orders runs across events and REST);

@@ -17,17 +17,15 @@ import asyncio
 import ctypes
 import ctypes.util
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from PIL import Image
-
-from glasses import FaceResult, ImageError, Predictor, draw_overlay
+from glasses import FaceResult, ImageError, Prediction, Predictor
 from glasses.images import ImageSource, ScaledImage, load_image_scaled
-from webapp.limits import WEB_MAX_PIXELS
+from glasses.predictor import ManyItem
+from webapp.limits import MAX_SIDE, MIN_FACE_SIZE, WEB_MAX_PIXELS
 
 T = TypeVar("T")
 # Longer side, in pixels, that a photo shown with its boxes is held at where it has them: a screen shows no more,
@@ -39,33 +37,10 @@ SHOWN_SIDE = 1024
 UNEXPECTED_ERROR = "unexpected error while classifying this file (the server log has the details)"
 
 
-@dataclass(frozen=True)
-class Classified:
-    """A photo and its faces, largest first. `photo` holds it as a viewer shows it (EXIF rotation applied), at
-    no more than it is worth showing (at least SHOWN_SIDE pixels on its longer side where it has them, and what
-    the detector needs; a large photo is held reduced); the faces' boxes are in pixels of the full photo, whose
-    size `photo.full_size` is."""
-
-    photo: ScaledImage
-    faces: list[FaceResult]
-
-    def to_dict(self) -> dict:
-        """The JSON the REST route returns and the Classify tab shows."""
-        width, height = self.photo.full_size
-        return {"width": width, "height": height, "faces": [f.to_dict() for f in self.faces]}
-
-    def with_threshold(self, threshold: float) -> "Classified":
-        return Classified(self.photo, [face.with_threshold(threshold) for face in self.faces])
-
-    def overlay(self) -> Image.Image:
-        """The photo as held, with each face's box, label and confidence drawn at its place there."""
-        shown = [replace(face, box=tuple(round(v) for v in self.photo.from_full(face.box))) for face in self.faces]
-        return draw_overlay(self.photo.image, shown)
-
-
 class SharedPredictor:
-    """Duck-types glasses.Predictor (`predict`, `threshold`) for the tabs, adding `classify` (and
-    `classify_async` for async routes); every call runs on the one worker thread, one at a time."""
+    """Duck-types glasses.Predictor (`predict`, `predict_many`, `threshold`) for the tabs, adding `classify` (and
+    `classify_async` for async routes): a Prediction that keeps the photo, held at SHOWN_SIDE, to draw the
+    faces on. Every call runs on the one worker thread, one at a time."""
 
     def __init__(self, predictor: Predictor, weights: Path):
         self.predictor = predictor
@@ -75,8 +50,10 @@ class SharedPredictor:
 
     @classmethod
     def load(cls, weights: Path, max_pixels: int = WEB_MAX_PIXELS) -> "SharedPredictor":
-        """The app's model: photos over `max_pixels` are refused before they are decoded."""
-        return cls(Predictor(weights, max_pixels=max_pixels), weights)
+        """The app's model: photos over `max_pixels` are refused before they are decoded; the detector looks
+        for faces as webapp/limits.py says."""
+        return cls(Predictor(weights, min_face_size=MIN_FACE_SIZE, max_side=MAX_SIDE, max_pixels=max_pixels),
+                   weights)
 
     @property
     def threshold(self) -> float:
@@ -85,11 +62,18 @@ class SharedPredictor:
     def predict(self, image: ImageSource) -> list[FaceResult]:
         return self._run(self.predictor.predict, image)
 
-    def classify(self, source: ImageSource, name: str) -> Classified:
+    def predict_many(self, items: Iterable[ManyItem], unexpected: Callable[[str, Exception], str],
+                     show_side: int | None = None) -> Iterator[Prediction]:
+        """Predictor.predict_many, each item on the worker thread in its turn, so that other visitors' photos go
+        between one batch's."""
+        for item in items:
+            yield self._run(self.predictor.predict_item, item, show_side, unexpected)
+
+    def classify(self, source: ImageSource, name: str) -> Prediction:
         """Read `source` and find its faces; an unreadable one raises ImageError naming `name`, not a temp path."""
         return self._run(self._classify, source, name)
 
-    async def classify_async(self, source: ImageSource | BinaryIO, name: str) -> Classified:
+    async def classify_async(self, source: ImageSource | BinaryIO, name: str) -> Prediction:
         """`classify` for the event loop: it waits for the worker without holding a thread of its own. `source`
         may also be an open binary file (an upload), read from its start on the worker, so that its bytes are in
         memory only while it is classified, not while it waits its turn."""
@@ -106,15 +90,11 @@ class SharedPredictor:
         except ImageError as err:
             raise ImageError(name, err.reason) from None
 
-    def _classify(self, source: ImageSource | BinaryIO, name: str) -> Classified:
+    def _classify(self, source: ImageSource | BinaryIO, name: str) -> Prediction:
         if hasattr(source, "read"):
             source.seek(0)
             source = source.read()
-        try:
-            photo, faces = self.predictor.predict_scaled(source, SHOWN_SIDE)
-        except ImageError as err:
-            raise ImageError(name, err.reason) from None
-        return Classified(photo, faces)
+        return self.predictor.predict_image(source, name, SHOWN_SIDE)
 
     def _run(self, work: Callable[..., T], *args) -> T:
         """`work(*args)` on the worker thread, the caller waiting; at once when the caller is the worker."""

@@ -1,29 +1,41 @@
-"""The manifest format that training reads and the relabel workflow reads and writes: `path,label,source,group,
-split[,pred_prob]`. A manifest someone supplies is refused with every reason at once when a row is unsafe or
-ambiguous.
+"""The CSV formats that training, the relabel workflow and the app share, and reading them safely: the manifest
+(`path,label,source,group,split[,pred_prob]`) and the reviewers' decisions (`path,label,reviewer`). Here,
+beside the library every layer depends on, so that none of them imports another for a file format.
 
-Paths are relative to the data folder (`--data`, default ../shared/data), exactly as training reads them, so
-one manifest serves training and review; the folder the CSV itself sits in plays no part. A path that leads
-out of the data folder (absolute, `..`, or a symlink pointing elsewhere) is refused: the app shows these
-files to a browser. Values other than `label` are kept as the text they were, so an export changes nothing
-but what the reviewers decided.
+A CSV a person supplied is refused with every bad row listed at once, so one round of fixes is enough and
+nothing is half-read.
+
+Manifest paths are relative to the data folder (`--data`, default ../shared/data), exactly as training reads
+them, so one manifest serves training and review; the folder the CSV itself sits in plays no part. A path
+that leads out of the data folder (absolute, `..`, or a symlink pointing elsewhere) is refused: the app shows
+these files to a browser. Values other than `label` are kept as the text they were, so an export changes
+nothing but what the reviewers decided.
 """
 from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
-from training.csv_input import TOO_MANY_VALUES, read_rows, refuse
+from glasses.errors import GlassesError
 
 MANIFEST_COLUMNS = ("path", "label", "source", "group", "split")
+DECISION_COLUMNS = ("path", "label", "reviewer")   # `python -m relabel decisions` writes them, `import` reads them
 DEFAULT_DATA = Path("../shared/data")
 LABELS = {"0": 0, "1": 1}
 SPLITS = {"train", "val", "test"}
+MAX_LISTED = 20  # problems shown in one error; the rest are counted
+TOO_MANY_VALUES = "the row has more values than the header has columns"  # a value would be lost unseen
 
 
-class ManifestError(ValueError):
+class CsvError(GlassesError, ValueError):
+    """A CSV a person supplied that cannot be used; `path` names it, `reason` says why (every offending row)."""
+
+
+class ManifestError(CsvError):
     """A manifest that cannot be used for review or training; the message names the file and each offending row."""
 
 
@@ -42,15 +54,55 @@ class Manifest:
         return [row["label"] for row in self.rows]
 
 
+def read_rows(path: Path, needed: Sequence[str], error: type[CsvError] = CsvError,
+              hint: str = "") -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and the (line number, row) pairs of the CSV at `path`; raises `error` naming the file when
+    it is missing, unreadable, names a column twice (which value counts would be a guess) or lacks a `needed`
+    column (`hint` says what the columns should be). A UTF-8 byte order mark (Excel's "CSV UTF-8") is skipped."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            columns = reader.fieldnames or []
+            numbered = [(reader.line_num, row) for row in reader]
+    except FileNotFoundError:
+        raise error("file not found", path) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise error(f"cannot be read as a CSV ({err})", path) from None
+    repeated = [repr(c) for c, count in Counter(columns).items() if count > 1]
+    if repeated:
+        raise error(f"the header names the column(s) {', '.join(repeated)} more than once", path)
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise error(f"lacks the column(s) {', '.join(missing)}" + (f" ({hint})" if hint else ""), path)
+    return list(columns), numbered
+
+
+def refuse(path: Path, problems: list[str], error: type[CsvError], consequence: str) -> None:
+    """Raise `error` listing `problems` (the first MAX_LISTED, then a count), if there are any."""
+    if problems:
+        listed = "\n  ".join(problems[:MAX_LISTED])
+        more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise error(f"{len(problems)} row(s) {consequence}:\n  {listed}{more}", path)
+
+
+def read_decision_rows(path: Path, error: type[CsvError] = CsvError) -> list[tuple[int, dict]]:
+    """The (line number, row) pairs of a decisions CSV, its columns checked, its values not (the reader knows
+    what they must match); raises `error` naming the file."""
+    _, numbered = read_rows(path, DECISION_COLUMNS, error,
+                            f"a decisions file has {','.join(DECISION_COLUMNS)}: python -m relabel decisions "
+                            f"writes one")
+    return numbered
+
+
 def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
     """The manifest at `path`, its image paths checked against `data_root`; raises ManifestError."""
     path, data_root = Path(path), Path(data_root)
     if not data_root.is_dir():
-        raise ManifestError(f"{path}: the data folder {data_root} does not exist")
+        raise ManifestError(f"the data folder {data_root} does not exist", path)
     columns, numbered = read_rows(path, MANIFEST_COLUMNS, ManifestError,
                                   f"a manifest has {','.join(MANIFEST_COLUMNS)}[,pred_prob]")
     if not numbered:
-        raise ManifestError(f"{path}: has no rows")
+        raise ManifestError("has no rows", path)
     root = data_root.resolve()
     problems, first_line, pred_prob = [], {}, []
     for line, row in numbered:
