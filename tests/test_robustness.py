@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.robustness import CORRUPTIONS, format_table, robustness_table
+from training.robustness import CORRUPTIONS, FAR_FACE, format_table, low_resolution, robustness_table
 from tests.conftest import DATA, needs_data
 
 
@@ -19,11 +19,22 @@ def photo() -> Image.Image:
 @pytest.mark.parametrize("name", list(CORRUPTIONS))
 def test_each_corruption_keeps_the_size_and_changes_the_photo_repeatably(name):
     image = photo()
-    first = CORRUPTIONS[name](image, np.random.default_rng(0))
-    again = CORRUPTIONS[name](image, np.random.default_rng(0))
+    first = CORRUPTIONS[name](image, np.random.default_rng(0), 80)
+    again = CORRUPTIONS[name](image, np.random.default_rng(0), 80)
     assert first.size == image.size and first.mode == "RGB"
     assert np.array_equal(np.asarray(first), np.asarray(again))
     assert np.abs(np.asarray(first, float) - np.asarray(image, float)).mean() > 1
+
+
+def test_low_resolution_leaves_the_face_with_far_face_pixels_of_detail():
+    image = photo()
+    rng = np.random.default_rng(0)
+    for small_face in (0, FAR_FACE / 2, FAR_FACE):   # none found, or already at the smallest the detector sees
+        assert np.array_equal(np.asarray(low_resolution(image, rng, small_face)), np.asarray(image))
+    reduced = low_resolution(image, rng, 3 * FAR_FACE)
+    # Detail a third of the photo's resolution holds: enlarged from 40 x 30 pixels, as that copy alone gives.
+    again = image.resize((40, 30), Image.BILINEAR).resize(image.size, Image.BICUBIC)
+    assert np.array_equal(np.asarray(reduced), np.asarray(again))
 
 
 def test_the_named_changes():
@@ -43,3 +54,21 @@ def test_the_table_scores_every_test_photo_under_each_condition(predictor):
     assert list(table) == ["clean", *CORRUPTIONS]
     assert all(m["n"] == 4 and m["positives"] == 2 and 0 <= m["ece"] <= 1 for m in table.values())
     assert format_table(table).count("\n") == len(table) + 1
+
+
+def test_a_table_recorded_in_a_model_card_replaces_the_one_there(tmp_path):
+    import json
+    import shutil
+
+    from tests.conftest import REPO
+    from training.model_card import add_robustness
+
+    shutil.copy(REPO / "weights" / "model_card.json", tmp_path / "model_card.json")
+    table = {name: {"f1": 0.5, "recall": 0.5, "precision": 0.5, "roc_auc": 0.5, "ece": 0.1, "no_face": 3}
+             for name in ["clean", *CORRUPTIONS]}
+    command = "python -m training.robustness --manifest m.csv --card here"
+    add_robustness(tmp_path, table, command)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["robustness"] == table and card["commands"].count(command) == 1
+    assert sum(c.startswith("python -m training.robustness") for c in card["commands"]) == 1
+    assert format_table(table) in (tmp_path / "model_card.md").read_text()

@@ -29,6 +29,14 @@ def add_exports(folder: Path, exports: dict, command: str) -> None:
     write_model_card(folder, card)
 
 
+def add_robustness(folder: Path, table: dict, command: str) -> None:
+    """Record the test split's figures under corruptions (training/robustness.py) and the command in the card."""
+    card = json.loads((folder / "model_card.json").read_text())
+    card["robustness"] = table
+    card["commands"] = [c for c in card["commands"] if not c.startswith("python -m training.robustness")] + [command]
+    write_model_card(folder, card)
+
+
 def _trust_sections(card: dict) -> list[str]:
     """What says how far to trust the model, where the card records it: its calibration, where its labels came
     from, and its test figures under corruptions."""
