@@ -81,7 +81,7 @@ def test_batch_table_and_csv_download(page, tmp_path):
     with page.expect_download() as download:
         page.locator("#batch-csv a[download]").first.click()
     rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
-    assert [(r["path"], r["label"], r["error"]) for r in rows] == [
+    assert [(r["name"], r["label"], r["error"]) for r in rows] == [
         ("plain.png", "no_face", ""), ("notes.jpg", "error", "not an image"), ("more.zip/inner.png", "no_face", "")]
 
 

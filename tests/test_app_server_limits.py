@@ -138,7 +138,8 @@ def test_a_slow_but_steady_upload_is_served(app):
         while chunk := sock.recv(65536):
             reply += chunk
     assert time.perf_counter() - started > TIMEOUT * 2
-    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b'{"width":64,"height":48,"faces":[]}'), reply
+    assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(
+        b'{"schema":"glasses.prediction.v1","name":"plain.png","width":64,"height":48,"faces":[],"error":null}'), reply
 
 
 def test_the_timeouts_are_30_s_unless_the_environment_says(monkeypatch):
