@@ -14,13 +14,14 @@ from tqdm import tqdm
 
 from glasses.config import DEFAULTS, Config, ConfigError, load_config
 from glasses.images import ImageError
-from glasses.inputs import expand_inputs
+from glasses.inputs import Input, as_many_item, expand_inputs
 from glasses.overlay_files import OverlayFolder
 from glasses.prediction import COLUMNS
 from glasses.predictor import Predictor
 from glasses.report import FORMATS, PredictionWriter
 from glasses.runtime import DEVICE_HINT, RETIRED_BACKEND_HINT
 from glasses.weights import DEFAULT_WEIGHTS
+from glasses.zips import ZipEntry, ZipLimits
 
 EXIT_OK, EXIT_SOME_UNREADABLE = 0, 1
 EXIT_USAGE = 2  # argparse's status for usage errors; results that cannot be written exit with it too
@@ -45,7 +46,8 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
         epilog="Exit status: 0 every input was read; 1 some could not be (all others were still processed); "
                "2 usage error, or the results could not be written.")
     predict.add_argument("paths", nargs="+", metavar="PATH",
-                         help="image files or folders (walked recursively; files that are not images are skipped)")
+                         help="image files, zips of images (each image in it is one result, named ZIP/MEMBER) or "
+                              "folders (walked recursively; files that are not images are skipped)")
     predict.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     predict.add_argument("--output", "-o", metavar="FILE", help="write results to FILE instead of stdout")
     predict.add_argument("--overlay", metavar="DIR",
@@ -107,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         build_parser(DEFAULTS).error(str(err))
     args = build_parser(config).parse_args(argv)
     parser = args.parser
-    inputs = expand_inputs(args.paths)
-    if args.output and any(_same_file(args.output, item) for item in inputs if isinstance(item, str)):
+    inputs = expand_inputs(args.paths, ZipLimits.from_config(config))
+    if args.output and any(_same_file(args.output, path) for path in _files_read(inputs)):
         parser.error(f"--output {args.output} is one of the inputs; writing to it would destroy it before it is read")
     try:
         overlays = OverlayFolder.plan(args.overlay, args.paths, inputs) if args.overlay else None
@@ -139,13 +141,19 @@ def _same_file(output: str, path: str) -> bool:
         return os.path.realpath(output) == os.path.realpath(path)
 
 
-def _predict_all(predictor: Predictor, inputs: list[str | ImageError], writer: PredictionWriter, quiet: bool,
+def _files_read(inputs: list[Input]) -> set[str]:
+    """The files on disk that `inputs` read: each file's path, each zip entry's zip."""
+    return {item.zip_path if isinstance(item, ZipEntry) else item
+            for item in inputs if not isinstance(item, ImageError)}
+
+
+def _predict_all(predictor: Predictor, inputs: list[Input], writer: PredictionWriter, quiet: bool,
                  overlays: OverlayFolder | None) -> int:
     """Each input's Prediction written as it is made; with `overlays`, each photo is kept at full size to draw
     on. Returns the exit status."""
     unreadable = 0
     show_side = sys.maxsize if overlays else None   # the overlay is drawn on the photo at full size
-    results = predictor.predict_many(inputs, show_side=show_side)
+    results = predictor.predict_many(map(as_many_item, inputs), show_side=show_side)
     for prediction in tqdm(results, total=len(inputs), desc="images", unit="img", file=sys.stderr,
                            disable=quiet or len(inputs) < 2 or None):
         writer.write(prediction)

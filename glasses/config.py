@@ -10,8 +10,8 @@ training the same crops) however a server is tuned. The variables:
     GLASSES_MAX_PIXELS           largest image the CLI reads, in pixels (default 100000000)
     GLASSES_WEB_MAX_PIXELS       largest image the app reads, in pixels (default 50000000)
     GLASSES_MAX_UPLOAD_MB        largest upload to the app, and largest zip member, in megabytes (default 50)
-    GLASSES_MAX_ZIP_IMAGES       images the app reads from one batch zip (default 1000)
-    GLASSES_MAX_ZIP_UNPACKED_GB  what one batch zip's images may unpack to together, in gigabytes (default 1)
+    GLASSES_MAX_ZIP_IMAGES       images read from one zip, by the app's Batch tab and the CLI (default 1000)
+    GLASSES_MAX_ZIP_UNPACKED_GB  what one zip's images may unpack to together, in gigabytes (default 1)
     GLASSES_BATCH_TIME_BUDGET_S  seconds one Batch run in the app may classify for (default 300; at least 1)
 
 (The app has one more: GLASSES_SLOW_CLIENT_TIMEOUT_S, webapp/connections.py's.) Whole numbers may be written

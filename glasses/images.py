@@ -32,6 +32,9 @@ from glasses.errors import GlassesError
 DEFAULT_MAX_PIXELS = DEFAULTS.max_pixels   # 100 megapixels; why: glasses/config.py
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview, Image.Image, np.ndarray]
+# The file name suffixes that say image: a folder's (or a zip's) files named so are taken without opening them.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm", ".pbm",
+                  ".pnm", ".jfif"}
 
 _SIXTEEN_BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N"}
 # Pillow reads 16-bit PGM/PPM samples (whatever the file's maxval, rescaled to 0..65535) into 32-bit mode "I".

@@ -107,7 +107,7 @@ def test_no_member_is_passed_over_without_a_row(tmp_path):
                                                  "inner.zip": open(inner, "rb").read()})
     result = read_all([archive])
     assert result["photos.zip/../up.gif"] == image and result["photos.zip/abs.gif"] == image
-    assert result["photos.zip/inner.zip"] == "a zip inside a zip is not opened; drop it on its own"
+    assert result["photos.zip/inner.zip"] == "a zip inside a zip is not opened; unzip it, or give it on its own"
     assert read_all([make_zip(tmp_path / "notes.zip", {"notes.txt": b"no photo"})]) == {
         "notes.zip": "no image in this zip"}
 

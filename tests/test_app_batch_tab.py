@@ -32,7 +32,7 @@ def test_an_unexpected_failure_is_a_row_without_server_paths_and_is_logged(tmp_p
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"whatever")
     with caplog.at_level(logging.ERROR, logger="webapp.batch_tab"):
-        table, csv_path, _ = classify_batch(shared(BrokenModel()), [str(photo)], NoProgress())
+        table, csv_path, *_ = classify_batch(shared(BrokenModel()), [str(photo)], NoProgress())
     assert [(row[0], row[-1]) for row in table] == [("photo.png", UNEXPECTED_ERROR)]
     assert "/srv/secret" not in open(csv_path).read()
     assert "/srv/secret" in caplog.text   # the operator still learns what happened
@@ -55,10 +55,10 @@ def test_files_past_the_time_budget_are_rows_saying_so_not_classified(tmp_path):
         (tmp_path / f"{i}.png").write_bytes(b"whatever")
         paths.append(str(tmp_path / f"{i}.png"))
     model = CountingModel()
-    table, _, _ = classify_batch(shared(model), paths, NoProgress(), budget_s=-1)   # over budget from the start
+    table, *_ = classify_batch(shared(model), paths, NoProgress(), budget_s=-1)   # over budget from the start
     assert model.calls == 0
     assert [row[-1] for row in table] == ["not classified: the batch ran past its -1 s; drop the files not "
                                           "classified in another batch"] * 3
     model = CountingModel()
-    table, _, _ = classify_batch(shared(model), paths, NoProgress(), budget_s=60)
+    table, *_ = classify_batch(shared(model), paths, NoProgress(), budget_s=60)
     assert model.calls == 3 and [row[-2] for row in table] == ["no_face"] * 3

@@ -96,7 +96,7 @@ def test_an_upload_is_still_classified(app_server, tmp_path):
     from gradio_client import Client, handle_file
 
     client = Client(app_server.url, verbose=False)
-    overlay, _, raw, _ = client.predict(handle_file(SERVER_FILES["image"]), 0.5, api_name="/classify")
+    overlay, _, raw, *_ = client.predict(handle_file(SERVER_FILES["image"]), 0.5, api_name="/classify")
     assert raw["width"] > 0 and os.path.isfile(overlay)
 
 

@@ -1,15 +1,48 @@
-"""Results as the rows the app shows and downloads: the CLI's CSV columns (glasses.prediction.COLUMNS), so the
-two agree."""
+"""Results as the rows and words the app shows and downloads: the Batch table has the CLI's CSV columns
+(glasses.prediction.COLUMNS), so the two agree; the Classify tab's table, headline and the Batch counts are read
+by a person, so they put the answer first and show probabilities as percentages (the JSON keeps them as they are,
+the result contract's numbers)."""
 from __future__ import annotations
 
-from glasses.prediction import COLUMNS, GLASSES, NO_FACE, Prediction
+from glasses.prediction import COLUMNS, ERROR, GLASSES, NO_FACE, Prediction
 
-# The Classify tab shows one photo, so its table leaves out the columns that are the photo's, not a face's.
-PHOTO_COLUMNS = [c for c in COLUMNS if c not in ("name", "width", "height", "error")]
+# The Classify tab shows one photo, so its table leaves out the columns that are the photo's, not a face's, and
+# starts with the answer: on a phone's narrow screen, label and probability show before the table scrolls.
+PHOTO_COLUMNS = ["label", "glasses_prob", "face", "face_prob", "x1", "y1", "x2", "y2"]
+_PERCENT_COLUMNS = {"glasses_prob", "face_prob"}
+COUNT_COLUMNS = ["photos", "faces", "with glasses", "no face", "errors"]
 
 
 def photo_table(prediction: Prediction) -> list[list]:
-    return [[_cell(row[c]) for c in PHOTO_COLUMNS] for row in prediction.rows()]
+    """One row per face (or the one no-face row), PHOTO_COLUMNS, probabilities as percentages."""
+    return [[percent(row[c]) if c in _PERCENT_COLUMNS else _cell(row[c]) for c in PHOTO_COLUMNS]
+            for row in prediction.rows()]
+
+
+def percent(probability: float | None) -> str:
+    """0.9991 -> "99.9%"; nothing for a row without a face."""
+    return "" if probability is None else f"{probability:.1%}"
+
+
+def headline(prediction: Prediction) -> str:
+    """The verdict a person reads first: the largest face's label and its confidence, as the overlay writes
+    them ("glasses 97%"), with how many faces there are when there are several."""
+    if prediction.error is not None:
+        return "cannot classify"
+    if not prediction.faces:
+        return "no face found"
+    main = prediction.faces[0]
+    confidence = main.glasses_prob if main.label == GLASSES else 1 - main.glasses_prob
+    verdict = f"{main.label.replace('_', ' ')} {confidence:.0%}"
+    return verdict if len(prediction.faces) == 1 else f"{verdict} (largest of {len(prediction.faces)} faces)"
+
+
+def counts(photos: int, rows: list[dict]) -> list[list[int]]:
+    """The Batch counts, COUNT_COLUMNS, as one table row: `photos` (each file or zip member tried, read or not),
+    the faces in `rows`, those with glasses, the photos without a face, and the files that could not be read."""
+    faces = [r for r in rows if r["face"] is not None]
+    return [[photos, len(faces), sum(r["label"] == GLASSES for r in faces),
+             sum(r["label"] == NO_FACE for r in rows), sum(r["label"] == ERROR for r in rows)]]
 
 
 def batch_table(rows: list[dict]) -> list[list]:

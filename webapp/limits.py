@@ -6,8 +6,7 @@ in bytes; the app's is half the CLI's, because a public server decodes what any 
 """
 from __future__ import annotations
 
-import math
-
+from glasses import zips
 from glasses.config import load_config
 
 _CONFIG = load_config()
@@ -24,7 +23,6 @@ MAX_SIDE = _CONFIG.max_side
 def too_large(size: int | None = None) -> str:
     """The words for an upload over the limit; `size` None when it is not known (a chunked upload, cut off).
     Rounded up, so that a size just over the limit never reads as the limit itself."""
-    limit = f"(limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"
     if size is None:
-        return f"too large {limit}"
-    return f"too large: {math.ceil(size / 1024 / 1024 * 10) / 10:.1f} MB {limit}"
+        return f"too large (limit {MAX_UPLOAD_BYTES // 1024 // 1024} MB)"
+    return zips.too_large(size, MAX_UPLOAD_BYTES)   # a zip member's words, in the CLI too

@@ -1,8 +1,11 @@
-"""Model tab: the model card that training wrote beside the weights, with its metrics and plots.
+"""Model tab: the model card that training wrote beside the weights: its counts as tables, its plots, and the
+card itself.
 
-The card's markdown refers to its plots by relative paths that a browser cannot reach, so the plots listed
-in the card's JSON (key "plots", when there is one) are shown below it instead, each at the column's full
-width in its own proportions, so that wide curves (1100x400) stay readable.
+First the card JSON's test metrics per source, reviewed labels per source and provenance (model file, manifest
+and decisions files with their sha256, reviewers, commit) as tables (webapp/model_card_tables.py). Then the
+plots the JSON lists (key "plots"), each at the column's full width in its own proportions, so that wide
+curves (1100x400) stay readable; the card's markdown refers to them by relative paths that a browser cannot
+reach, so its image links are left out. Then the card's full text.
 """
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import re
 from pathlib import Path
 
 import gradio as gr
-from PIL import Image
 
+from webapp import model_card_tables
 from webapp.context import AppContext
 
 _IMAGE_LINK = re.compile(r"^!\[[^\]]*\]\([^)]*\)\s*$", re.MULTILINE)
@@ -24,14 +27,30 @@ def build_model_tab(context: AppContext) -> None:
     if not card_md.is_file():
         gr.Markdown(f"No model card beside `{context.predictor.weights.name}` (looked for `{card_md.name}`).")
         return
-    gr.Markdown(_IMAGE_LINK.sub("", card_md.read_text()), elem_id="model-card")
-    for plot, caption in _plots(folder, card_json):
-        gr.Image(plot, label=caption, type="pil", format="png", interactive=False, buttons=["download", "fullscreen"],
+    card = _card(card_json)
+    for label, (headers, rows), elem_id in (
+            ("Test metrics per source (glasses class)", model_card_tables.test_metrics(card), "model-test-metrics"),
+            ("Labels reviewed by eye, per source", model_card_tables.reviews(card), "model-reviews"),
+            ("Provenance", model_card_tables.provenance(card), "model-provenance")):
+        if rows:
+            gr.Dataframe(rows, headers=headers, label=label, interactive=False, wrap=True,
+                         elem_id=elem_id)
+    for plot, caption in _plots(folder, card):   # a file, so that its download keeps its name (curves.png)
+        gr.Image(str(plot), label=caption, type="filepath", interactive=False, buttons=["download", "fullscreen"],
                  elem_classes="model-plot")
+    gr.Markdown(_IMAGE_LINK.sub("", card_md.read_text()), elem_id="model-card")
 
 
-def _plots(folder: Path, card_json: Path) -> list[tuple[Image.Image, str]]:
+def _card(card_json: Path) -> dict:
+    """The card's JSON; {} where there is none, or it cannot be read as a JSON object (the tab shows the text)."""
+    try:
+        card = json.loads(card_json.read_text())
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
+def _plots(folder: Path, card: dict) -> list[tuple[Path, str]]:
     """Each plot the card lists that exists, with its name as caption; none when the card lists none."""
-    card = json.loads(card_json.read_text()) if card_json.is_file() else {}
-    paths = [folder / plot for plot in card.get("plots", [])]
-    return [(Image.open(path), path.stem.replace("_", " ")) for path in paths if path.is_file()]
+    paths = [folder / plot for plot in card.get("plots", []) if isinstance(plot, str)]
+    return [(path, path.stem.replace("_", " ")) for path in paths if path.is_file()]

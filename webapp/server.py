@@ -9,6 +9,7 @@ import glasses
 from webapp.connections import LogClientDisconnects
 from webapp.context import AppContext
 from webapp.limits import MAX_UPLOAD_BYTES
+from webapp.page_assets import PAGE_CSS
 from webapp.relabel_tab import HOTKEYS_JS
 from webapp.rest import rest_router
 from webapp.ui import build_ui
@@ -32,4 +33,4 @@ def create_app(context: AppContext) -> FastAPI:
     demo.has_launched = True
     # ssr_mode=False: server-side rendering needs Node.js, which a plain `python app.py` does not start.
     return gr.mount_gradio_app(app, demo, path="/", max_file_size=MAX_UPLOAD_BYTES, ssr_mode=False,
-                                js=HOTKEYS_JS)
+                                js=HOTKEYS_JS, css=PAGE_CSS)
