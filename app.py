@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder the manifest's paths are relative to (default: %(default)s)")
     review.add_argument("--db", type=Path, help="review database, created if absent (default: reviews.sqlite "
                                                 "beside the manifest)")
+    review.add_argument("--export", type=Path, metavar="OUT.csv",
+                        help="where the tab's Export button writes the corrected manifest (and OUT.held_out.csv "
+                             "beside it); never the manifest or the database")
     return parser
 
 
@@ -52,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from glasses.weights import DEFAULT_WEIGHTS
+    from relabel.export import ExportError
     from relabel.store import StoreError
     from glasses.manifest import ManifestError
     from webapp.connections import slow_client_protocol, slow_client_timeouts
@@ -73,8 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.manifest:
         try:
             desk = ReviewDesk.open(args.manifest, args.data, args.db or args.manifest.parent / "reviews.sqlite",
-                                   predictor)
-        except (ManifestError, StoreError) as err:
+                                   predictor, export_to=args.export)
+        except (ManifestError, StoreError, ExportError) as err:
             parser.error(f"cannot review: {err}")
     # The h11 protocol with limits on slow clients (webapp/connections.py), whether or not httptools is installed.
     uvicorn.run(create_app(AppContext(predictor, desk)), host=args.host, port=args.port,

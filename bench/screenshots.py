@@ -73,6 +73,7 @@ def main() -> None:
         page.screenshot(path=DOCS / "app-model.png", full_page=True)
 
         page.get_by_role("tab", name="Relabel").click()
+        page.locator("#review-mode").get_by_label("One image at a time").check()
         page.locator("#review-reviewer input, #review-reviewer textarea").first.fill("ana")
         page.locator("#review-start").click()
         page.locator("#review-item").get_by_text("Rank 1 of 4").wait_for()

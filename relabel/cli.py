@@ -14,7 +14,8 @@ from pathlib import Path
 
 from glasses.errors import GlassesError
 from glasses.manifest import DEFAULT_DATA, load_manifest
-from relabel.export import corrected_manifest, held_out_path, standing_decisions, write_corrected, write_decisions
+from relabel.export import (corrected_manifest, held_out_path, overwritten_input, standing_decisions, write_corrected,
+                            write_decisions)
 from relabel.imports import import_decisions
 from relabel.store import ReviewStore
 from relabel.suspects import rank_manifest
@@ -155,13 +156,9 @@ def _refuse_overwriting_inputs(args, manifest, outputs: dict[str, Path]) -> None
     """`outputs` (by the option that names them) replace whatever is there: the manifest, or the review database
     (every decision) and its WAL files, must not be. Checked before the database is opened, so nothing is
     written."""
-    inputs = {Path(f"{db}{suffix}").resolve(): "the review database"
-              for db in (args.db, args.db.resolve()) for suffix in ("", "-wal", "-shm")}  # WAL beside a link or target
-    inputs[manifest.path.resolve()] = "the manifest it reads"
-    for option, target in outputs.items():
-        if target.resolve() in inputs:
-            args.parser.error(f"{option} {target} would overwrite {inputs[target.resolve()]}; "
-                              f"nothing was written")
+    problem = overwritten_input(outputs, manifest.path, args.db)
+    if problem:
+        args.parser.error(problem)
 
 
 def _import(args, manifest) -> int:

@@ -79,6 +79,19 @@ def write_decisions(rows: list[dict], out: Path) -> None:
         os.replace(new_out, out)
 
 
+def overwritten_input(outputs: dict[str, Path], manifest: Path, db: Path) -> str | None:
+    """Why writing `outputs` (by the name the user gave each: an option, a flag) would replace the manifest
+    being read or the review database (every decision) with its WAL files, or None when none would. Checked
+    before anything is opened, so nothing is written."""
+    inputs = {Path(f"{path}{suffix}").resolve(): "the review database"
+              for path in (db, Path(db).resolve()) for suffix in ("", "-wal", "-shm")}  # WAL beside a link or target
+    inputs[Path(manifest).resolve()] = "the manifest it reads"
+    for name, target in outputs.items():
+        if Path(target).resolve() in inputs:
+            return f"{name} {target} would overwrite {inputs[Path(target).resolve()]}; nothing was written"
+    return None
+
+
 def held_out_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.held_out{out.suffix or '.csv'}")
 

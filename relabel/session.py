@@ -11,6 +11,10 @@ nothing is left) each row is shown at most once. A second-look status such as fl
 the reviewer confirms it (or skips it); without passes those rows would come round again for ever. Rows
 the pass went by without showing (another reviewer had them) are still picked up at the end, wrapping
 round to the top, in case that reviewer left them undone.
+
+A grid of crops decides a page at a time: `page` is the current item and the rows after it that the pass
+shows, `decide_page` records a decision for each of them in one transaction. `undo` takes back the last
+thing the reviewer did here, a whole page or one decision; `undo_chosen` takes back any one of their own.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from relabel import outcome
 from relabel.contained import read_contained
 from relabel.faces import FaceBoxes
 from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
+
+RECORDED, UNDONE = "recorded", "undone"
 from relabel.suspects import Box, Ranking, Suspect
 
 
@@ -80,8 +86,9 @@ class Progress:
 
 class ReviewSession:
     """`current` is the item on screen; `decide` records a decision on it and moves on; `undo` takes back
-    this reviewer's last decision and shows that item again. `faces` finds boxes the ranking lacks.
-    `pass_done` says that this pass has shown everything it will; `restart` begins another."""
+    this reviewer's last decision (or page) and shows that item again. `faces` finds boxes the ranking lacks.
+    `pass_done` says that this pass has shown everything it will; `restart` begins another. `last_change` is
+    what the reviewer's last action did: (RECORDED or UNDONE, the decisions), or None before any."""
 
     def __init__(self, manifest: Manifest, ranking: Ranking, store: ReviewStore, reviewer: str,
                  filters: Filters = Filters(), faces: FaceBoxes | None = None):
@@ -97,6 +104,7 @@ class ReviewSession:
         self._passed: set[str] = set()                   # rows this pass has shown and moved past
         self._index: int | None = None
         self.current: Item | None = None
+        self.last_change: tuple[str, list[Decision]] | None = None
         self._move(0)
 
     @property
@@ -117,19 +125,77 @@ class ReviewSession:
             raise ValueError(f"unknown decision {kind!r}; one of {', '.join(KINDS)}")
         if self.current is None:
             return None
-        self.store.record(NewDecision(self.current.path, self.reviewer, kind, self.current.label))
+        stored = self.store.record(NewDecision(self.current.path, self.reviewer, kind, self.current.label))
+        self.last_change = (RECORDED, [stored])
         self._passed.add(self.current.path)
         return self._move(self._index + 1)
 
+    def page(self, size: int) -> list[Item]:
+        """The current item and the rows this pass shows after it, up to `size` in all, most suspect first: one
+        page of the grid, as the store has it now. Nothing is recorded and the queue does not move; the face
+        boxes of the page are found together, and those of the page after it ahead."""
+        current = self._decisions()
+        if self._index is None:
+            self.current = None
+            return []
+        indices = self._upcoming(self._index, size, current)
+        self._index = indices[0] if indices else None
+        following = self._upcoming(indices[-1] + 1, size, current, exclude=set(indices)) if indices else []
+        if self.faces is not None:
+            for i in [*indices, *following]:
+                if self.ranking.suspects[i].box is None:
+                    self.faces.prefetch(self.manifest.data_root, self.ranking.suspects[i].path)
+        items = [self._item(i, current, look_ahead=False) for i in indices]
+        self.current = items[0] if items else None
+        return items
+
+    def decide_page(self, kinds: dict[str, str]) -> list[Decision]:
+        """Record `kinds` (path -> keep, flip, ...), the reviewer's decision on each crop of a page, all in one
+        transaction, then move on past them; returns the decisions as stored."""
+        unknown = [path for path in kinds if path not in self._position]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a row of this review")
+        suspects = self.ranking.suspects
+        stored = self.store.record_many(
+            [NewDecision(path, self.reviewer, kind, suspects[self._position[path]].label)
+             for path, kind in kinds.items()], origin="app")
+        self.last_change = (RECORDED, stored)
+        self._passed.update(kinds)
+        self._move(self._index or 0)
+        return stored
+
     def undo(self) -> Item | None:
-        """Take back this reviewer's last decision and show its item again (whatever the filters); returns
-        the current item unchanged when there is nothing to undo."""
-        undone = self.store.undo_last(self.reviewer)
-        if undone is not None and undone.path in self._position:
-            self._passed.discard(undone.path)
-            self._index = self._position[undone.path]
-            self.current = self._item(self._index, self._decisions())
+        """Take back what this reviewer did last here, a whole page of the grid or one decision (and, called
+        again, their decisions before it, one at a time, as the store has them), and show its first item again
+        (whatever the filters); returns the current item unchanged when there is nothing to undo."""
+        change = self.last_change
+        if change is not None and change[0] == RECORDED and len(change[1]) > 1:
+            undone = self.store.undo([d.id for d in change[1]], self.reviewer)
+        else:
+            last = self.store.undo_last(self.reviewer)
+            undone = [last] if last is not None else []
+        if undone:
+            self.last_change = (UNDONE, undone)
+            self._back_to([d.path for d in undone])
         return self.current
+
+    def undo_chosen(self, decision_id) -> list[Decision]:
+        """Take back one of this reviewer's decisions, chosen by its id (the history panel), by an undo row in
+        the store; the row comes round again in this pass. Raises ValueError for an id that is not one of theirs.
+        The item on screen stays."""
+        undone = self.store.undo([decision_id], self.reviewer)
+        if undone:
+            self.last_change = (UNDONE, undone)
+            self._passed.discard(undone[0].path)
+        return undone
+
+    def _back_to(self, paths: list[str]) -> None:
+        """Show again the first (most suspect) of `paths`, which this pass has not looked at any more."""
+        known = [path for path in paths if path in self._position]
+        self._passed.difference_update(known)
+        if known:
+            self._index = min(self._position[path] for path in known)
+            self.current = self._item(self._index, self._decisions())
 
     def set_filters(self, filters: Filters) -> Item | None:
         """Show only rows passing `filters`, in a new pass from the most suspect."""
@@ -182,13 +248,22 @@ class ReviewSession:
     def _next_index(self, start: int, current: dict[str, list[Decision]]) -> int | None:
         """The first shown row from `start` on, wrapping round to the top once (rows the pass went by while
         another reviewer had them, who may have left them undone)."""
-        suspects = self.ranking.suspects
-        for i in [*range(start, len(suspects)), *range(0, min(start, len(suspects)))]:
-            if self._shown(suspects[i], current):
-                return i
-        return None
+        found = self._upcoming(start, 1, current)
+        return found[0] if found else None
 
-    def _item(self, index: int | None, current: dict[str, list[Decision]]) -> Item | None:
+    def _upcoming(self, start: int, count: int, current: dict[str, list[Decision]],
+                  exclude: set[int] = frozenset()) -> list[int]:
+        """Up to `count` shown rows from `start` on, in _next_index's order, leaving out the indices `exclude`."""
+        suspects = self.ranking.suspects
+        found = []
+        for i in [*range(start, len(suspects)), *range(0, min(start, len(suspects)))]:
+            if len(found) == count:
+                break
+            if i not in exclude and self._shown(suspects[i], current):
+                found.append(i)
+        return found
+
+    def _item(self, index: int | None, current: dict[str, list[Decision]], look_ahead: bool = True) -> Item | None:
         if index is None:
             return None
         suspect = self.ranking.suspects[index]
@@ -196,7 +271,7 @@ class ReviewSession:
         box = suspect.box
         if box is None and self.faces is not None:
             box = self.faces.get(data_root, suspect.path)
-            following = self._next_index(index + 1, current)
+            following = self._next_index(index + 1, current) if look_ahead else None
             if following is not None:
                 self.faces.prefetch(data_root, self.ranking.suspects[following].path)
         decisions = tuple(current.get(suspect.path, ()))

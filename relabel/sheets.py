@@ -78,14 +78,21 @@ def _tile(data_root: Path, suspect: Suspect, detector: FaceDetector) -> Image.Im
     except ImageError:
         return None
     faces = detector.detect(image)
-    if not faces:
-        image.thumbnail((TILE, TILE))
+    return face_tile(image, faces[0].box if faces else None)
+
+
+def face_tile(image: Image.Image, box, side: int = TILE) -> Image.Image:
+    """The face in `box` (x1, y1, x2, y2) with CONTEXT around it, `side` x `side`; the whole image, shrunk to fit
+    `side`, where `box` is None. The sheets' tiles and the app's grid of crops are drawn by it."""
+    if box is None:
+        image = image.copy()
+        image.thumbnail((side, side))
         return image
-    x1, y1, x2, y2 = faces[0].box
-    side = max(x2 - x1, y2 - y1) * CONTEXT
+    x1, y1, x2, y2 = box
+    extent = max(x2 - x1, y2 - y1) * CONTEXT
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    region = tuple(round(v) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
-    return image.crop(region).resize((TILE, TILE), Image.LANCZOS)
+    region = tuple(round(v) for v in (cx - extent / 2, cy - extent / 2, cx + extent / 2, cy + extent / 2))
+    return image.crop(region).resize((side, side), Image.LANCZOS)
 
 
 def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict]) -> Image.Image:

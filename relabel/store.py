@@ -192,6 +192,44 @@ class ReviewStore:
             db.execute("COMMIT")
         return last[0] if last else None
 
+    def undo(self, ids: Collection[int], reviewer: str) -> list[Decision]:
+        """Take back the chosen decisions of `reviewer` (a page of the grid, or one picked from the history), in
+        one transaction, each by an undo row naming it: nothing is deleted, and the reviewer's standing decision
+        on that image falls back to their previous one, as with undo_last. Decisions already taken back are
+        passed over; an id that is not one of `reviewer`'s decisions (another's, an undo row, or none) is
+        refused with ValueError and nothing is written. Returns the decisions taken back, oldest first."""
+        wanted = sorted({_decision_id(i) for i in ids})
+        if not wanted:
+            return []
+        name = reviewer_name(reviewer)
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            found = {d.id: d for d in self._select(
+                db, f"SELECT {_COLUMNS} FROM decisions WHERE id IN ({','.join('?' * len(wanted))})", wanted)}
+            strangers = [i for i in wanted if i not in found or found[i].reviewer != name or found[i].kind == UNDO]
+            if strangers:
+                raise ValueError(f"decision {strangers[0]} is not one of {name!r}'s decisions; nothing was undone")
+            undone = {row[0] for row in db.execute(
+                f"SELECT undoes FROM decisions WHERE undoes IN ({','.join('?' * len(wanted))})", wanted)}
+            taken = [found[i] for i in wanted if i not in undone]
+            for decision in taken:
+                db.execute("INSERT INTO decisions (path, reviewer, decided_at, kind, old_label, undoes, origin) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (decision.path, decision.reviewer, _now(), UNDO, decision.old_label, decision.id, "app"))
+            db.execute("COMMIT")
+        return taken
+
+    def recent(self, reviewer: str, limit: int) -> list[tuple[Decision, bool]]:
+        """`reviewer`'s latest `limit` decisions (undo rows aside), newest first, each with whether it has been
+        taken back: the app's history panel."""
+        with self._connection() as db:
+            latest = self._select(db, f"SELECT {_COLUMNS} FROM decisions WHERE reviewer = ? AND kind != '{UNDO}' "
+                                      f"ORDER BY id DESC LIMIT ?", (reviewer_name(reviewer), int(limit)))
+            ids = [d.id for d in latest]
+            undone = {row[0] for row in db.execute(
+                f"SELECT undoes FROM decisions WHERE undoes IN ({','.join('?' * len(ids))})", ids)} if ids else set()
+        return [(d, d.id in undone) for d in latest]
+
     def current(self, paths: Collection[str] | None = None) -> dict[str, list[Decision]]:
         """Per image (only `paths` where given), each reviewer's standing decision (see _CURRENT), oldest first."""
         if paths is not None and len(paths) > MAX_PATHS_PER_QUERY:
@@ -255,6 +293,13 @@ def _check(decision: NewDecision) -> None:
         raise ValueError(f"old label {decision.old_label!r} is not 0 or 1")
     if not decision.path:
         raise ValueError("a decision needs the image's path")
+
+
+def _decision_id(value) -> int:
+    """A decision id as a caller sent it (the history panel's choice): a whole number, or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValueError(f"a decision id is a whole number, not {value!r}")
+    return int(value)
 
 
 def _now() -> str:

@@ -56,12 +56,13 @@ def review_set(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app_server(review_set):
-    """`python app.py` with the shipped model on a free loopback port, reviewing `review_set` in its Relabel tab,
-    for the REST and browser tests."""
+    """`python app.py` with the shipped model on a free loopback port, reviewing `review_set` in its Relabel tab
+    (whose Export button writes corrected.csv beside the database), for the REST and browser tests."""
     from tests.app_server import running_app
 
     manifest, data, db = review_set
-    with running_app("--manifest", str(manifest), "--data", str(data), "--db", str(db)) as app:
+    with running_app("--manifest", str(manifest), "--data", str(data), "--db", str(db),
+                     "--export", str(db.parent / "corrected.csv")) as app:
         yield app
 
 

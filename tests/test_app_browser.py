@@ -117,25 +117,40 @@ def test_model_tab_shows_the_card(page):
     assert "ROC-AUC" in card.inner_text()
 
 
+def one_at_a_time(page) -> None:
+    """The Relabel tab's single-image view (the grid is the default)."""
+    page.locator("#review-mode").get_by_label("One image at a time").check()
+    page.locator("#review-keep").wait_for()
+
+
 def test_relabel_review_by_keys_and_clicks(page, review_set):
+    """One image at a time: keys and buttons decide, the buttons name the label, and the line under the view
+    says what the last decision did."""
     from relabel.store import ReviewStore
 
     _, _, db = review_set
     page.get_by_role("tab", name="Relabel").click()
+    one_at_a_time(page)
     page.locator("#review-reviewer input, #review-reviewer textarea").first.press_sequentially("frank")  # f, k, n
     page.locator("#review-start").click()
     item, progress = page.locator("#review-item"), page.locator("#review-progress")
     item.get_by_text("Rank 1 of 6").wait_for()
     assert "imgs/img00.png" in item.inner_text()
     assert "out-of-fold pred_prob" in page.locator("#review-ranked-by").inner_text()
+    page.wait_for_function("() => (document.querySelector('#review-image img') || {}).complete === true && "
+                           "document.querySelector('#review-image img').naturalWidth > 0")
     assert page.locator("#review-image img").evaluate("img => img.naturalWidth") == 640   # 8 px, enlarged
     assert not ReviewStore(db).current()   # the name's letters typed into its box decided nothing
 
+    assert page.locator("#review-keep").inner_text() == "Keep: glasses [K]"   # img00 is labelled glasses
+    assert page.locator("#review-flip").inner_text() == "Flip to no glasses [F]"
     page.keyboard.press("f")
     item.get_by_text("Rank 2 of 6").wait_for()
     progress.get_by_text("labels changed 1").wait_for()
+    page.locator("#review-last").get_by_text("Recorded: flipped img00.png to no glasses").wait_for()
     page.keyboard.press("z")
     item.get_by_text("Rank 1 of 6").wait_for()
+    page.locator("#review-last").get_by_text("Undone: flipped img00.png to no glasses").wait_for()
     progress.get_by_text("Reviewed 0 of 6").wait_for()
     page.locator("#review-keep").click()
     item.get_by_text("Rank 2 of 6").wait_for()
@@ -162,6 +177,7 @@ def name_box(page):
 def start_reviewing_kept_rows(page, reviewer: str) -> None:
     """Open the Relabel tab, filter on status 'kept' alone, start as `reviewer` and wait for the first row."""
     page.get_by_role("tab", name="Relabel").click()
+    one_at_a_time(page)
     statuses = page.locator("#review-statuses")
     statuses.get_by_label("unreviewed").uncheck()
     statuses.get_by_label("kept").check()
@@ -177,6 +193,7 @@ def test_relabel_enter_starts_and_keys_work_after_ticking_a_filter(page, review_
 
     _, _, db = review_set
     page.get_by_role("tab", name="Relabel").click()
+    one_at_a_time(page)
     name_box(page).fill("gina")
     name_box(page).press("Enter")
     item = page.locator("#review-item")
@@ -218,6 +235,7 @@ def test_relabel_a_second_look_pass_ends_and_says_so(page, review_set):
 
 def test_relabel_deciding_before_starting_says_so_in_plain_words(page):
     page.get_by_role("tab", name="Relabel").click()
+    one_at_a_time(page)
     page.locator("#review-keep").click()
     toast = page.get_by_text("Type your name and press Start reviewing first")
     toast.first.wait_for()
@@ -241,3 +259,181 @@ def test_relabel_a_reviewer_name_is_shown_as_text_never_as_a_link(page, review_s
     assert shown_path(page) == "imgs/img05.png"
     assert "[click](http://x)=0" in item.inner_text()
     assert item.locator("a").count() == 0
+
+
+# The grid's page token and its crops' paths, as the browser has them.
+PAGE_JS = "(document.querySelector('#review-grid .review-page') || {dataset: {}}).dataset.page || ''"
+
+
+def grid_paths(page) -> list[str]:
+    return page.locator("#review-grid .review-tile").evaluate_all("tiles => tiles.map(t => t.dataset.path)")
+
+
+def flipped_tiles(page) -> list[int]:
+    return page.locator("#review-grid .review-tile").evaluate_all(
+        "tiles => tiles.flatMap((t, i) => t.classList.contains('flipped') ? [i] : [])")
+
+
+def start_in_grid(page, reviewer: str) -> str:
+    """Open the Relabel tab, start as `reviewer` in the grid (the default view); returns the page's token."""
+    page.get_by_role("tab", name="Relabel").click()
+    name_box(page).fill(reviewer)
+    page.locator("#review-start").click()
+    page.wait_for_function(f"() => {PAGE_JS} !== ''")
+    return page.evaluate(f"() => {PAGE_JS}")
+
+
+def decisions_by(db, reviewer: str) -> dict[str, str]:
+    from relabel.store import ReviewStore
+
+    return {path: d.kind for path, ds in ReviewStore(db).current().items() for d in ds if d.reviewer == reviewer}
+
+
+def settled_joins(app_server, page) -> int:
+    """Gradio events the server has been sent so far, once no more arrive for a moment."""
+    joins = app_server.server_log().count("POST /gradio_api/queue/join")
+    while True:
+        page.wait_for_timeout(700)
+        now = app_server.server_log().count("POST /gradio_api/queue/join")
+        if now == joins:
+            return joins
+        joins = now
+
+
+def test_relabel_grid_toggles_by_click_and_key_in_the_browser_and_accepts_exactly_the_page(page, app_server,
+                                                                                          review_set):
+    """A click or a crop's key toggles its label without a call to the server; Enter records every crop of
+    the page (flip where toggled, keep elsewhere) under the reviewer's name, and nothing else; Z takes the
+    page back."""
+    _, _, db = review_set
+    token = start_in_grid(page, "gwen")
+    paths = grid_paths(page)
+    assert 2 <= len(paths) <= 24 and not decisions_by(db, "gwen")
+    joins_before = settled_joins(app_server, page)   # the start's chained events (statistics) done
+    tiles = page.locator("#review-grid .review-tile")
+    tiles.nth(0).click()
+    page.keyboard.press("2")
+    page.keyboard.press("2")                    # toggled back
+    page.keyboard.press("1")                    # tile 0 back to keep
+    tiles.nth(0).click()                        # and flipped again
+    page.keyboard.press("2")
+    assert flipped_tiles(page) == [0, 1]
+    assert tiles.nth(0).locator(".review-flip").inner_text().startswith("flip to ")
+    assert tiles.nth(2).locator(".review-flip").is_hidden()
+    page.wait_for_timeout(500)
+    assert app_server.server_log().count("POST /gradio_api/queue/join") == joins_before   # no round trip
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {PAGE_JS} !== {token!r}")
+    page.locator("#review-last").get_by_text(f"Recorded: a page of {len(paths)}").wait_for()
+    assert decisions_by(db, "gwen") == {path: "flip" if i < 2 else "keep" for i, path in enumerate(paths)}
+
+    page.keyboard.press("z")
+    page.locator("#review-last").get_by_text(f"Undone: a page of {len(paths)}").wait_for()
+    assert decisions_by(db, "gwen") == {}
+    # the page again, as it came (waited for: Gradio draws the pending event's outputs on the way)
+    page.wait_for_function("(want) => { const got = [...document.querySelectorAll('#review-grid .review-tile')]"
+                           ".map((t) => t.dataset.path); return got.length === want.length && "
+                           "got.every((path, i) => path === want[i]); }", arg=paths)
+    assert flipped_tiles(page) == []
+
+
+def test_relabel_accept_button_records_the_page_and_a_second_enter_records_nothing_more(page, review_set):
+    from relabel.store import ReviewStore
+
+    _, _, db = review_set
+    start_in_grid(page, "hugo")
+    paths = grid_paths(page)
+    page.locator("#review-grid .review-tile").nth(len(paths) - 1).click()
+    before = len(ReviewStore(db).history())
+    page.locator("#review-accept").click()
+    page.keyboard.press("Enter")    # at once: the page is still on screen, or the next one (pass done) came
+    page.locator("#review-last").get_by_text(f"Recorded: a page of {len(paths)}").wait_for()
+    page.wait_for_timeout(1500)
+    assert len(ReviewStore(db).history()) == before + len(paths)
+    assert decisions_by(db, "hugo") == {path: "flip" if i == len(paths) - 1 else "keep"
+                                        for i, path in enumerate(paths)}
+    page.keyboard.press("z")        # leave the rows as they were for the tests after this one
+    page.locator("#review-last").get_by_text("Undone: a page of").wait_for()
+
+
+def test_relabel_question_mark_shows_and_hides_the_keys_except_in_a_text_box(page):
+    page.get_by_role("tab", name="Relabel").click()
+    panel = page.locator("#review-help-panel")
+    assert panel.is_hidden()
+    page.keyboard.press("?")
+    panel.wait_for()
+    assert "toggle crops 1-8" in panel.inner_text() and "Enter" in panel.inner_text()
+    page.keyboard.press("?")
+    panel.wait_for(state="hidden")
+    page.locator("#review-help-toggle").click()
+    panel.wait_for()
+    page.keyboard.press("Escape")
+    panel.wait_for(state="hidden")
+    name_box(page).press_sequentially("a?b")
+    assert panel.is_hidden() and name_box(page).input_value() == "a?b"
+
+
+def test_relabel_history_undoes_a_chosen_decision(page, review_set):
+    _, _, db = review_set
+    page.get_by_role("tab", name="Relabel").click()
+    one_at_a_time(page)
+    name_box(page).fill("olga")
+    page.locator("#review-start").click()
+    page.wait_for_function(f"() => {SHOWN_JS} !== ''")
+    for _ in range(2):
+        on_screen = shown_path(page)
+        page.keyboard.press("k")
+        page.wait_for_function(f"() => {SHOWN_JS} !== {on_screen!r}")
+    kept = decisions_by(db, "olga")
+    assert list(kept.values()) == ["keep", "keep"]
+    first = next(iter(kept))
+    page.locator("#review-history-panel").get_by_text("Your last decisions").click()
+    choices = page.locator("#review-history label:has(input[type=radio])")
+    choices.nth(1).wait_for()
+    assert first.rsplit("/", 1)[-1] in choices.nth(1).inner_text()   # newest first: the first decision second
+    choices.nth(1).click()
+    page.locator("#review-history-undo").click()
+    page.locator("#review-last").get_by_text("Undone: kept " + first.rsplit("/", 1)[-1]).wait_for()
+    assert list(decisions_by(db, "olga")) == list(kept)[1:]
+    choices.nth(1).wait_for(state="detached")   # only the standing one is listed
+
+
+def test_relabel_statistics_show_kappa_and_open_the_disputed_rows(page, review_set):
+    from relabel.store import FLIP, KEEP, NewDecision, ReviewStore
+
+    _, _, db = review_set
+    store = ReviewStore(db)
+    store.record(NewDecision("imgs/img02.png", "pia", KEEP, 1))
+    store.record(NewDecision("imgs/img02.png", "quin", FLIP, 1))
+    store.record(NewDecision("imgs/img04.png", "pia", KEEP, 1))
+    store.record(NewDecision("imgs/img04.png", "quin", KEEP, 1))
+    page.get_by_role("tab", name="Relabel").click()
+    name_box(page).fill("rita")
+    page.locator("#review-start").click()
+    page.wait_for_function(f"() => {SHOWN_JS} !== ''")
+    page.locator("#review-stats-panel").get_by_text("Reviewers and agreement").click()
+    stats = page.locator("#review-stats")
+    stats.get_by_text("Cohen's kappa").wait_for()
+    # pia 1, 1 and quin 0, 1: agreement 1/2, chance 1/2: kappa 0; they differ on img02
+    row = stats.locator("tr", has_text="pia · quin")
+    assert [cell.inner_text() for cell in row.locator("td").all()] == ["pia · quin", "2", "1", "0.00", "img02.png"]
+    assert "per minute" in stats.inner_text().lower()
+    page.locator("#review-disputed").click()
+    page.locator("#review-item").get_by_text("Status disputed").wait_for()
+    assert "imgs/img02.png" in page.locator("#review-item").inner_text()
+    assert page.locator("#review-statuses input:checked").evaluate_all("boxes => boxes.length") == 1
+
+
+def test_relabel_export_button_writes_the_corrected_manifest_and_says_where(page, review_set):
+    from tests.relabel_fixtures import read_csv
+
+    _, _, db = review_set
+    out = db.parent / "corrected.csv"
+    page.get_by_role("tab", name="Relabel").click()
+    page.locator("#review-export-panel").get_by_text("Export the corrected manifest").click()
+    page.locator("#review-export").click()
+    said = page.locator("#review-export-result")
+    said.get_by_text("Wrote").wait_for()
+    rows = read_csv(out)
+    assert f"Wrote {len(rows)} of 6 rows" in said.inner_text() and str(out) in said.inner_text()
+    assert (db.parent / "corrected.held_out.csv").is_file()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import socket
 import urllib.error
@@ -178,20 +179,23 @@ def client(app_server) -> Client:
 def test_gradio_endpoints_have_explicit_names(client):
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == \
         {"/classify", "/threshold", "/batch", "/review_start", "/review_keep", "/review_flip",
-         "/review_no_face", "/review_unsure", "/review_skip", "/review_undo"}
+         "/review_no_face", "/review_unsure", "/review_skip", "/review_undo", "/review_accept_page",
+         "/review_undo_chosen", "/review_stats", "/review_export"}
 
 
 @needs_data
 def test_gradio_classify_then_rethreshold_without_the_model(client, tmp_path):
     photo = shutil.copy(NO_GLASSES, tmp_path / "subject02.gif")
-    overlay, table, raw, verdict = client.predict(handle_file(photo), 0.5, api_name="/classify")
-    assert Image.open(overlay).size == (320, 243)
-    assert raw["faces"][0]["label"] == "no_glasses" and table["data"][0][-1] == "no_glasses"
+    overlay, table, raw, verdict, headline = client.predict(handle_file(photo), 0.5, api_name="/classify")
+    assert Image.open(overlay).size == (320, 243) and os.path.basename(overlay) == "subject02_overlay.jpg"
+    assert raw["faces"][0]["label"] == "no_glasses" and table["data"][0][0] == "no_glasses"   # the label first
+    assert table["data"][0][1] == f"{raw['faces'][0]['glasses_prob']:.1%}"   # in percent; the JSON as it is
+    assert headline["label"].startswith("no glasses ")
     assert verdict == "**subject02\\.gif**: 1 face (0 with glasses)"   # the name escaped for Markdown
     prob = raw["faces"][0]["glasses_prob"]
-    _, table, raw, verdict = client.predict(prob / 2, api_name="/threshold")   # the face is now above it
+    _, table, raw, verdict, headline = client.predict(prob / 2, api_name="/threshold")   # the face is now above it
     assert raw["faces"][0]["label"] == "glasses" and raw["faces"][0]["glasses_prob"] == prob
-    assert verdict == "**subject02\\.gif**: 1 face (1 with glasses)"
+    assert verdict == "**subject02\\.gif**: 1 face (1 with glasses)" and headline["label"].startswith("glasses ")
 
 
 def test_gradio_classify_reports_unreadable_file(app_server, client, tmp_path):
@@ -199,7 +203,7 @@ def test_gradio_classify_reports_unreadable_file(app_server, client, tmp_path):
     log is not filled with a traceback for every bad upload."""
     (tmp_path / "notes.jpg").write_text("not a photo")
     logged_before = len(app_server.server_log())
-    overlay, table, raw, verdict = client.predict(handle_file(tmp_path / "notes.jpg"), 0.5, api_name="/classify")
+    overlay, table, raw, verdict, _ = client.predict(handle_file(tmp_path / "notes.jpg"), 0.5, api_name="/classify")
     assert (overlay, table["data"], raw) == (None, [], prediction("notes.jpg", None, None, error="not an image"))
     assert verdict == "**Cannot classify notes\\.jpg**: not an image"
     assert "Traceback" not in app_server.server_log()[logged_before:]
@@ -215,8 +219,8 @@ def test_gradio_classify_refuses_a_threshold_the_slider_cannot_give(client, tmp_
 def test_gradio_batch_reports_bad_files_as_rows(client, tmp_path):
     (tmp_path / "plain.png").write_bytes(png())
     (tmp_path / "notes.jpg").write_text("not a photo")
-    table, csv_path, verdict = client.predict([handle_file(tmp_path / "plain.png"), handle_file(tmp_path / "notes.jpg")],
-                                              api_name="/batch")
+    table, csv_path, verdict, *_ = client.predict([handle_file(tmp_path / "plain.png"),
+                                                   handle_file(tmp_path / "notes.jpg")], api_name="/batch")
     labels = {row[0]: (row[-2], row[-1]) for row in table["data"]}
     assert labels == {"plain.png": ("no_face", ""), "notes.jpg": ("error", "not an image")}
     with open(csv_path) as f:
@@ -300,5 +304,5 @@ def test_a_large_photo_is_answered_in_its_full_size_and_drawn_reduced(app_server
     photo = tmp_path / "large.jpg"
     Image.new("RGB", (6000, 4000), (90, 110, 130)).save(photo, quality=80)
     assert classify(app_server, "large.jpg", photo.read_bytes()) == (200, prediction("large.jpg", 6000, 4000))
-    overlay, _, raw, _ = client.predict(handle_file(photo), 0.5, api_name="/classify")
+    overlay, _, raw, *_ = client.predict(handle_file(photo), 0.5, api_name="/classify")
     assert (raw["width"], raw["height"]) == (6000, 4000) and Image.open(overlay).size == (3000, 2000)

@@ -265,3 +265,39 @@ def test_a_name_typed_in_nfd_is_the_same_reviewer_as_in_nfc(setup):
     session_for(setup, "Jos\u00e9").decide(FLIP)
     again = session_for(setup, "Jose\u0301")
     assert again.reviewer == "Jos\u00e9" and again.progress().mine == 1
+
+
+def test_a_page_is_the_next_rows_of_the_pass_and_deciding_it_records_each_in_one_go(setup):
+    session = session_for(setup)
+    session.decide(SKIP)                                  # img00 looked at in this pass
+    page = session.page(3)
+    assert [item.path for item in page] == ORDER[1:4] and session.current == page[0]
+    assert setup[2].current() == {ORDER[0]: setup[2].current()[ORDER[0]]}   # a page records nothing by itself
+    stored = session.decide_page({ORDER[1]: FLIP, ORDER[2]: KEEP, ORDER[3]: KEEP})
+    assert [(d.path, d.kind, d.old_label) for d in stored] == [(ORDER[1], FLIP, 1), (ORDER[2], KEEP, 0),
+                                                               (ORDER[3], KEEP, 1)]
+    assert session.current.path == ORDER[4] and [item.path for item in session.page(5)] == ORDER[4:]
+    with pytest.raises(ValueError, match="not a row"):
+        session.decide_page({"imgs/elsewhere.png": KEEP})
+
+
+def test_undo_after_a_page_takes_the_whole_page_back_then_one_decision_at_a_time(setup):
+    session = session_for(setup)
+    session.decide(FLIP)                                  # img00
+    session.decide_page({path: KEEP for path in ORDER[1:4]})
+    assert session.undo().path == ORDER[1]                # the page's first row shows again
+    assert session.last_change[0] == "undone" and len(session.last_change[1]) == 3
+    assert set(setup[2].current()) == {ORDER[0]}
+    assert [item.path for item in session.page(3)] == ORDER[1:4]
+    assert session.undo().path == ORDER[0] and setup[2].current() == {}
+
+
+def test_a_decision_chosen_from_the_history_is_undone_and_comes_round_again(setup):
+    session = session_for(setup)
+    first = session.decide_page({ORDER[0]: FLIP, ORDER[1]: KEEP})[0]
+    assert [d.path for d in session.undo_chosen(first.id)] == [ORDER[0]]
+    assert set(setup[2].current()) == {ORDER[1]} and session.current.path == ORDER[2]   # the screen stays
+    assert [item.path for item in session.page(6)] == [ORDER[2], *ORDER[3:], ORDER[0]]   # wrapping round to it
+    other = session_for(setup, "ben").decide_page({ORDER[2]: KEEP})[0]
+    with pytest.raises(ValueError, match="not one of 'ana'"):
+        session.undo_chosen(other.id)

@@ -68,6 +68,42 @@ def test_undo_is_recorded_and_walks_back_one_decision_at_a_time(store):
     assert [row["undoes"] for row in history[3:]] == [2, 1]
 
 
+
+def test_a_chosen_decision_is_undone_by_a_row_naming_it_and_the_earlier_one_stands_again(store):
+    first = store.record(NewDecision("a.png", "ana", FLIP, 0))
+    second = store.record(NewDecision("a.png", "ana", KEEP, 0))
+    other = store.record(NewDecision("b.png", "ana", FLIP, 1))
+    assert store.undo([second.id], "ana") == [second]
+    assert kinds(store, "a.png") == {"ana": FLIP} and kinds(store, "b.png") == {"ana": FLIP}
+    assert store.undo([second.id, first.id], "ana") == [first]   # the one already undone is passed over
+    assert kinds(store, "a.png") == {}
+    assert store.undo_last("ana") == other                      # undo of the last still walks back from the top
+    assert [(row["kind"], row["undoes"]) for row in store.history()[3:]] == [
+        (UNDO, second.id), (UNDO, first.id), (UNDO, other.id)]
+    assert len(store.history()) == 6   # nothing deleted
+
+
+@pytest.mark.parametrize("chosen", ["ben's", "an undo row", "no such id", "not a number"])
+def test_undoing_a_decision_that_is_not_the_reviewers_own_is_refused_and_writes_nothing(store, chosen):
+    mine = store.record(NewDecision("a.png", "ana", FLIP, 0))
+    bens = store.record(NewDecision("a.png", "ben", KEEP, 0))
+    store.undo_last("ben")
+    undo_row = len(store.history())
+    ids = {"ben's": bens.id, "an undo row": undo_row, "no such id": 999, "not a number": "1; DROP TABLE"}[chosen]
+    before = store.history()
+    with pytest.raises(ValueError):
+        store.undo([mine.id, ids], "ana")
+    assert store.history() == before
+
+
+def test_recent_lists_the_reviewers_latest_decisions_newest_first_with_what_was_undone(store):
+    decided = [store.record(NewDecision(f"{i}.png", "ana", KEEP, 0)) for i in range(4)]
+    store.record(NewDecision("x.png", "ben", FLIP, 0))
+    store.undo([decided[1].id], "ana")
+    assert store.recent("ana", 3) == [(decided[3], False), (decided[2], False), (decided[1], True)]
+    assert store.recent("nobody", 3) == []
+
+
 def test_a_name_spelt_in_nfc_or_nfd_is_one_reviewer(store):
     store.record(NewDecision("a.png", "Jos\u00e9", FLIP, 0))
     store.record(NewDecision("a.png", "Jose\u0301", KEEP, 0))

@@ -1,15 +1,18 @@
 """The Relabel tab's shared half: the manifest the app was started with, its review database, and its
 suspect ranking, made once and served to every reviewer's browser session.
 
-The operator chooses the manifest, data folder and database on the command line (`python app.py --manifest
-...`), never a visitor in the browser: the tab shows files from the data folder to whoever opens the page.
+The operator chooses the manifest, data folder, database and export file on the command line (`python app.py
+--manifest ... --export OUT.csv`), never a visitor in the browser: the tab shows files from the data folder to
+whoever opens the page, and its Export button writes only where the operator said.
 """
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from glasses.manifest import Manifest, load_manifest
+from relabel.export import ExportError, corrected_manifest, held_out_path, overwritten_input, write_corrected
 from relabel.faces import FaceBoxes
 from relabel.session import Filters, ReviewSession
 from relabel.store import ReviewStore
@@ -17,19 +20,46 @@ from relabel.suspects import Ranking, rank_manifest
 from webapp.shared_predictor import SharedPredictor
 
 
-class ReviewDesk:
-    """Open with `ReviewDesk.open` (refuses a bad manifest or database with ManifestError or StoreError before
-    the app serves anyone); `session` starts one reviewer's queue."""
+@dataclass(frozen=True)
+class Exported:
+    out: Path
+    held_out: Path          # beside `out`: the rows left out, with why
+    counts: dict[str, int]  # relabel.export.Corrected.counts: rows, written, rows per status
 
-    def __init__(self, manifest: Manifest, store: ReviewStore, predictor: SharedPredictor):
-        self.manifest, self.store, self.predictor = manifest, store, predictor
+
+class ReviewDesk:
+    """Open with `ReviewDesk.open` (refuses a bad manifest or database with ManifestError or StoreError, and an
+    export file that would replace the manifest or the database with ExportError, before the app serves
+    anyone); `session` starts one reviewer's queue; `export` writes the corrected manifest to `export_to`."""
+
+    def __init__(self, manifest: Manifest, store: ReviewStore, predictor: SharedPredictor,
+                 export_to: Path | None = None):
+        self.manifest, self.store, self.predictor, self.export_to = manifest, store, predictor, export_to
         self._ranking: Ranking | None = None
         self._faces: FaceBoxes | None = None
         self._lock = threading.Lock()
+        self._export_lock = threading.Lock()
 
     @classmethod
-    def open(cls, manifest: Path, data_root: Path, db: Path, predictor: SharedPredictor) -> "ReviewDesk":
-        return cls(load_manifest(Path(manifest), Path(data_root)), ReviewStore(db), predictor)
+    def open(cls, manifest: Path, data_root: Path, db: Path, predictor: SharedPredictor,
+             export_to: Path | None = None) -> "ReviewDesk":
+        if export_to is not None:
+            export_to = Path(export_to).absolute()
+            problem = overwritten_input({"--export": export_to, "--export's held-out list": held_out_path(export_to)},
+                                        Path(manifest), Path(db))
+            if problem:
+                raise ExportError(problem)
+        return cls(load_manifest(Path(manifest), Path(data_root)), ReviewStore(db), predictor, export_to)
+
+    def export(self) -> Exported:
+        """The reviewers' decisions applied to the manifest (relabel.export), written to `export_to` with the
+        held-out list beside it, both whole or neither; raises ExportError naming a file that cannot be written."""
+        if self.export_to is None:
+            raise ExportError("the app was started without --export OUT.csv: there is nowhere to write")
+        corrected = corrected_manifest(self.manifest, self.store.current())
+        with self._export_lock:   # two reviewers pressing Export at once: one pair, then the other
+            held_out = write_corrected(corrected, self.export_to)
+        return Exported(self.export_to, held_out, corrected.counts)
 
     @property
     def sources(self) -> list[str]:
