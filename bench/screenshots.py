@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.app_server import running_app  # noqa: E402
+from webapp.classify_tab import EXAMPLE_PHOTOS  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -60,7 +61,11 @@ def main() -> None:
         page.set_default_timeout(120_000)
         page.goto(app.url)
         page.locator("#photo").wait_for()
-        page.screenshot(path=DOCS / "app-classify.png")
+        # A result, not the empty tab: the group example (public-domain photos, docs/examples.md).
+        page.locator("#classify-examples button.gallery-item").nth(EXAMPLE_PHOTOS.index("group.jpg")).click()
+        page.locator("#verdict").get_by_text("group.jpg: 3 faces").wait_for()
+        page.locator("#overlay img").wait_for()
+        page.screenshot(path=DOCS / "app-classify.png", full_page=True)
 
         page.get_by_role("tab", name="Batch").click()
         page.locator("#batch-files input[type=file]").set_input_files(batch_inputs(Path(tmp)))
