@@ -1,6 +1,8 @@
 """Shared fixtures: one untrained model file and one Predictor for the whole session."""
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -82,3 +84,21 @@ def unlistable(monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir_refusing)
     return lambda folder: refused.add(str(folder))
+
+
+# Debian's chromium, which the browser tests drive through Playwright (its own browser downloads need the
+# internet); those tests skip, saying why, where it is absent.
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module of browser tests (tests/test_app_browser*.py), which open their own
+    pages. Per module, not per session: Playwright's sync API runs an event loop on this thread while it is
+    open, and tests elsewhere that call asyncio.run would fail beside it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

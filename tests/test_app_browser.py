@@ -7,30 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import zipfile
 
 import pytest
 from PIL import Image
 
-from tests.conftest import DATA, needs_data
+from tests.conftest import CHROMIUM, DATA, needs_data
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed "
                                                      "(apt-get install -y chromium; or set CHROMIUM_PATH)")]
 TIMEOUT_MS = 120_000   # the model runs on a busy 2-core CPU in CI
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

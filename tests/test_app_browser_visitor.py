@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from tests.test_app_browser import CHROMIUM, TIMEOUT_MS
+from tests.conftest import CHROMIUM
+from tests.test_app_browser import TIMEOUT_MS
 from webapp.classify_tab import EXAMPLE_PHOTOS, EXAMPLES_FOLDER
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -19,35 +20,25 @@ DESKTOP = {"width": 1280, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-def open_app(chromium, app_server, viewport: dict):
-    page = chromium.new_page(viewport=viewport, accept_downloads=True)
+def open_app(browser, app_server, viewport: dict):
+    page = browser.new_page(viewport=viewport, accept_downloads=True)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_server.url)
     return page
 
 
 @pytest.fixture
-def page(chromium, app_server):
+def page(browser, app_server):
     """The app on a desktop's screen."""
-    page = open_app(chromium, app_server, DESKTOP)
+    page = open_app(browser, app_server, DESKTOP)
     yield page
     page.close()
 
 
 @pytest.fixture
-def phone(chromium, app_server):
+def phone(browser, app_server):
     """The app on a phone's screen, 390 px wide."""
-    page = open_app(chromium, app_server, PHONE)
+    page = open_app(browser, app_server, PHONE)
     yield page
     page.close()
 

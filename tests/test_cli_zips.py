@@ -8,6 +8,7 @@ from PIL import Image
 
 from glasses.inputs import expand_inputs
 from glasses.zips import NESTED_ZIP, ZipEntry
+from tests.test_app_batch_inputs import make_zip
 from tests.test_cli import as_csv_values, csv_rows, good_image, run_captured
 from webapp.batch_inputs import batch_items
 
@@ -16,13 +17,6 @@ def png(size: int = 32) -> bytes:
     out = io.BytesIO()
     good_image(size).save(out, "PNG")
     return out.getvalue()
-
-
-def make_zip(path, members: dict[str, bytes]) -> str:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return str(path)
 
 
 def mixed_zip(folder) -> str:
