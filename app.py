@@ -46,6 +46,8 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.export and not args.manifest:   # else the corrected manifest the operator asked for is never written
+        parser.error("--export writes the Relabel tab's corrected manifest: it needs --manifest")
     try:   # before webapp is imported: its limits are read from GLASSES_* variables when it is
         load_config()
     except ConfigError as err:

@@ -98,7 +98,8 @@ PAGE_NOW_JS = """() => {
 }"""
 # The server's answer to a page has arrived and been drawn: the count by this reviewer is up to `decided`, and
 # the grid holds another page whose first crop is the row the session shows (the hidden path box), or says the
-# pass is done. (Gradio draws the pending event's outputs on the way, so a changed token alone is not enough.)
+# pass is done. (Gradio draws an event's outputs one at a time, the grid's HTML a moment after the text beside
+# it, so every output the next round reads is waited for.)
 NEXT_PAGE_JS = """([old, decided]) => {
   const progress = document.querySelector('#review-progress').innerText;
   if (!progress.includes(`by you ${decided} `)) return false;

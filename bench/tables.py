@@ -160,6 +160,21 @@ def relabel_queue(r: dict) -> str:
                         table(["step", "median ms", "max ms"], rows)])
 
 
+def relabel_grid(r: dict) -> str:
+    def per_minute(value) -> str | None:
+        return None if value is None else f"{value:,.0f}"
+
+    rows = [["one image at a time", r["rows"], fixed(r["single_s"], 1), per_minute(r["single_per_minute"]), None],
+            ["grid of crops", r["rows"], fixed(r["grid_s"], 1), per_minute(r["grid_per_minute"]),
+             f"{fixed(r['ratio'], 1)}x (target at least {fixed(r['target_ratio'], 0)}x)"]]
+    alike = "the same label from both on every row" if r["decisions_alike"] else "NOT the same labels from both"
+    return "\n\n".join([
+        table(["view", "rows", "seconds", "decisions a minute", "grid / single"], rows),
+        f"A scripted reviewer in Chromium who knows the answers and spends no time looking decides the same "
+        f"{r['rows']:,} generated images in each view, under two names; the store then holds {alike}. So the "
+        f"figures are what the app costs a decision (round trips and drawing), not a person's looking time."])
+
+
 def relabel(r: dict) -> str:
     top, flipped = r["reviewed_top"], r["flipped"]
     parts = [
@@ -189,7 +204,7 @@ def relabel(r: dict) -> str:
 
 RENDERERS = {"speed.e2e": speed_e2e, "speed.large": speed_large, "speed.found": speed_found,
              "speed.groups": speed_groups, "speed.empty": speed_empty, "app_start": app_start, "load": load,
-             "relabel_queue": relabel_queue, "relabel": relabel}
+             "relabel_queue": relabel_queue, "relabel_grid": relabel_grid, "relabel": relabel}
 
 
 # -------------------------------------------------------------------------------------------------- the page

@@ -3,9 +3,10 @@ decide, and how far each pair of reviewers agrees on the rows both decided (Cohe
 with the rows they disagree on, so that a dispute is one click from being looked at again.
 
 Speed counts the decisions made in the app (imports carry one time for a whole file): the decisions made after
-a reviewer's first moment (a grid page's decisions share one), over the time between them, leaving out breaks
-(a gap longer than BREAK_S), so a lunch hour does not drag the rate down. Agreement compares standing decisions as outcome.verdict gives them (the
-label given, no_face or unsure); skips are no opinion and count for neither.
+a reviewer's first moment (a grid page's decisions share one, ReviewStore.record_many), over the time between
+them, leaving out breaks (a gap longer than BREAK_S), so a lunch hour does not drag the rate down. Agreement
+compares standing decisions as outcome.verdict gives them (the label given, no_face or unsure); skips are no
+opinion and count for neither.
 """
 from __future__ import annotations
 

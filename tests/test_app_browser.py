@@ -318,7 +318,7 @@ def test_relabel_grid_toggles_by_click_and_key_in_the_browser_and_accepts_exactl
     page.keyboard.press("z")
     page.locator("#review-last").get_by_text(f"Undone: a page of {len(paths)}").wait_for()
     assert decisions_by(db, "gwen") == {}
-    # the page again, as it came (waited for: Gradio draws the pending event's outputs on the way)
+    # the page again, as it came (waited for: Gradio redraws the grid a moment after the line above it)
     page.wait_for_function("(want) => { const got = [...document.querySelectorAll('#review-grid .review-tile')]"
                            ".map((t) => t.dataset.path); return got.length === want.length && "
                            "got.every((path, i) => path === want[i]); }", arg=paths)
@@ -342,6 +342,48 @@ def test_relabel_accept_button_records_the_page_and_a_second_enter_records_nothi
                                         for i, path in enumerate(paths)}
     page.keyboard.press("z")        # leave the rows as they were for the tests after this one
     page.locator("#review-last").get_by_text("Undone: a page of").wait_for()
+
+
+# Whether a click near the top of crop `t` reaches a crop, rather than Gradio's progress overlay, which lies over
+# the top of the grid (80 px) while an event that redraws it runs.
+CLICK_REACHES_JS = ("(t) => { const r = t.getBoundingClientRect(); const hit = document.elementFromPoint("
+                    "r.x + r.width / 2, r.y + 10); return Boolean(hit && hit.closest('.review-tile')); }")
+
+
+def test_relabel_grid_a_sent_page_takes_no_toggles_and_clicks_reach_the_crops_while_gradio_redraws(
+        page, app_server, review_set):
+    """While the page's answer is on its way (held here), Gradio's progress overlay lies over the grid: a click
+    still reaches the crops, so the next page takes one the moment it shows; the page already sent takes no
+    toggle, by click or key, so none is shown that would vanish with it, and what was sent is what is recorded."""
+    _, _, db = review_set
+    start_in_grid(page, "ines")
+    paths = grid_paths(page)
+    settled_joins(app_server, page)   # the start's chained events done: only the answer is held below
+    held = []
+
+    def hold(route):   # answered below, once the sent page has been tried
+        held.append(route)
+
+    page.route("**/gradio_api/queue/join*", hold)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#review-grid .review-page[data-sent]') && "
+                           "!document.querySelector('#review-grid [data-testid=status-tracker]')"
+                           ".classList.contains('hide')")
+    tile = page.locator("#review-grid .review-tile").nth(1)
+    assert tile.evaluate(CLICK_REACHES_JS)
+    tile.click(position={"x": 20, "y": 10})
+    page.keyboard.press("3")
+    assert flipped_tiles(page) == []
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/gradio_api/queue/join*", hold)
+    page.locator("#review-last").get_by_text(f"Recorded: a page of {len(paths)}").wait_for()
+    assert decisions_by(db, "ines") == {path: "keep" for path in paths}
+    page.keyboard.press("z")          # the page again, taking toggles at once
+    page.locator("#review-last").get_by_text(f"Undone: a page of {len(paths)}").wait_for()
+    page.wait_for_function("() => document.querySelector('#review-grid .review-page:not([data-sent])')")
+    tile.click(position={"x": 20, "y": 10})
+    assert flipped_tiles(page) == [1]
 
 
 def test_relabel_question_mark_shows_and_hides_the_keys_except_in_a_text_box(page):

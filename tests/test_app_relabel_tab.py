@@ -211,6 +211,31 @@ def test_an_answer_for_another_page_or_a_crop_it_lacks_records_nothing(desk):
     assert ReviewStore(desk.store.path).current() == {}
 
 
+def test_undo_pressed_while_a_page_is_being_accepted_takes_back_that_page_not_the_decision_before(desk, monkeypatch):
+    """Gradio runs a browser's Accept and Undo events at once: the undo waits for the page to be stored."""
+    import threading
+    import time
+
+    session = start(desk)
+    decide(session, "imgs/img00.png", "keep")
+    page = show_mode(session, GRID)[PAGE]
+    record_many, storing = session.store.record_many, threading.Event()
+
+    def slow_record_many(*args, **kwargs):
+        storing.set()
+        time.sleep(0.5)   # the page's transaction, on a busy disk
+        return record_many(*args, **kwargs)
+
+    monkeypatch.setattr(session.store, "record_many", slow_record_many)
+    accepting = threading.Thread(target=accept_page, args=(session, page, grid_answer(page, flip=[0])))
+    accepting.start()
+    assert storing.wait(30)
+    view = undo_last(session, GRID)   # Z, while the page is being stored
+    accepting.join()
+    assert view[LAST].startswith("**Undone:** a page of 3")
+    assert {path: d.kind for path, [d] in ReviewStore(desk.store.path).current().items()} == {"imgs/img00.png": "keep"}
+
+
 def test_a_decision_chosen_from_the_history_is_undone_and_hostile_choices_refused(desk):
     session = start(desk)
     decide(session, "imgs/img00.png", "keep")
@@ -302,3 +327,12 @@ def test_app_refuses_an_export_over_its_manifest_before_serving(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"cannot review: --export {manifest} would overwrite the manifest it reads" in result.stderr
     assert manifest.read_bytes() == before and not (tmp_path / "reviews.sqlite").exists()
+
+
+def test_export_without_a_manifest_is_refused_rather_than_ignored(capsys):
+    import app
+
+    with pytest.raises(SystemExit) as stopped:
+        app.main(["--export", "corrected.csv"])
+    assert stopped.value.code == 2
+    assert "--export writes the Relabel tab's corrected manifest: it needs --manifest" in capsys.readouterr().err

@@ -40,6 +40,9 @@ FIXTURES = {
                            "load_ms": 2300.0, "rank_ms": 200.0, "decide_ms": {"median": 4.9, "max": 13.0, "runs": 200},
                            "undo_ms": {"median": 4.8, "max": 9.0, "runs": 20},
                            "progress_ms": {"median": 72.0, "max": 80.0, "runs": 5}},
+    "relabel_grid.json": {"bench": "relabel_grid", **ORIGIN, "rows": 96, "single_s": 40.2, "grid_s": 3.0,
+                          "single_per_minute": 143.0, "grid_per_minute": 1903.0, "ratio": 13.28, "target_ratio": 3.0,
+                          "decisions_alike": True},
     "relabel.json": {"bench": "relabel", **ORIGIN, "rows": 3743, "with_face": 3702, "flipped": 166,
                      "reviewed_top": 332, "recall_in_top": 0.994, "method": "self_confidence",
                      "recall_by_method": {"self_confidence": 0.994, "cleanlab normalized_margin": 0.994},
@@ -74,7 +77,7 @@ def rendered(tmp_path, source: str) -> str:
 
 def test_each_table_is_rendered_between_its_marks_with_its_command_and_date(tmp_path):
     sources = ["speed.json#e2e", "speed.json#large", "speed.json#found", "speed.json#groups", "speed.json#empty",
-               "app_start.json", "load.json", "relabel_queue.json", "relabel.json"]
+               "app_start.json", "load.json", "relabel_queue.json", "relabel_grid.json", "relabel.json"]
     for source in sources:
         text = rendered(tmp_path, source)
         assert text.startswith(f"<!-- bench-table {source} -->\n") and text.endswith("<!-- /bench-table -->\n")
@@ -98,6 +101,10 @@ def test_the_figures_land_in_their_cells(tmp_path):
     load = rendered(tmp_path, "load.json")
     assert "| before | 205 | 210 | - |" in load and "| after burst 1 | 213 | 230 | 200 | 330 | 340 | 41.7 | 0 |" in load
     assert "| undo | 4.8 | 9.0 |" in rendered(tmp_path, "relabel_queue.json")
+    grid = rendered(tmp_path, "relabel_grid.json")
+    assert "| one image at a time | 96 | 40.2 | 143 | - |" in grid
+    assert "| grid of crops | 96 | 3.0 | 1,903 | 13.3x (target at least 3x) |" in grid
+    assert "the same label from both on every row" in grid
     relabel = rendered(tmp_path, "relabel.json")
     assert "| 3,743 | 3,702 | 166 | 332 | 165 | 0.994 |" in relabel
     assert "| clean | 0.942 (0.999) | 0.982 (1.000) | 0.962 | 0.975 |" in relabel

@@ -71,3 +71,19 @@ def test_reviewer_stats_and_pair_agreement_from_a_store(tmp_path):
     assert ana_ben.kappa == pytest.approx(cohen_kappa(["1", "1", "0", "n"], ["1", "0", "0", "n"]))
     assert pairs[("ana", "cem")].kappa is None   # one row, one answer: undefined
     assert set(pairs) == {("ana", "ben"), ("ana", "cem"), ("ben", "cem")}
+
+
+def test_a_page_recorded_at_once_is_one_moment_of_the_reviewers_pace(tmp_path, monkeypatch):
+    """A grid page's decisions share their time, so one page alone gives no pace, not thousands a minute (the
+    clock here moves a millisecond at each reading, as it may between a page's rows)."""
+    from datetime import datetime, timedelta, timezone
+
+    import relabel.store
+
+    clock = iter(datetime(2026, 12, 1, 9, tzinfo=timezone.utc) + timedelta(milliseconds=i) for i in range(1000))
+    monkeypatch.setattr(relabel.store, "_now", lambda: next(clock).isoformat(timespec="milliseconds"))
+    store = ReviewStore(tmp_path / "reviews.sqlite")
+    page = store.record_many([NewDecision(f"{i}.png", "ana", KEEP, 0) for i in range(24)], origin="app")
+    assert len({d.decided_at for d in page}) == 1
+    [ana] = reviewer_stats(store.history(), store.current())
+    assert (ana.made_in_app, ana.per_minute) == (24, None)

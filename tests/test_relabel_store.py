@@ -83,15 +83,16 @@ def test_a_chosen_decision_is_undone_by_a_row_naming_it_and_the_earlier_one_stan
     assert len(store.history()) == 6   # nothing deleted
 
 
-@pytest.mark.parametrize("chosen", ["ben's", "an undo row", "no such id", "not a number"])
+@pytest.mark.parametrize("chosen", ["ben's", "an undo row", "no such id", "not a number", "a superscript"])
 def test_undoing_a_decision_that_is_not_the_reviewers_own_is_refused_and_writes_nothing(store, chosen):
     mine = store.record(NewDecision("a.png", "ana", FLIP, 0))
     bens = store.record(NewDecision("a.png", "ben", KEEP, 0))
     store.undo_last("ben")
     undo_row = len(store.history())
-    ids = {"ben's": bens.id, "an undo row": undo_row, "no such id": 999, "not a number": "1; DROP TABLE"}[chosen]
+    ids = {"ben's": bens.id, "an undo row": undo_row, "no such id": 999, "not a number": "1; DROP TABLE",
+           "a superscript": "\u00b2"}[chosen]
     before = store.history()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not one of|a decision id is a whole number"):
         store.undo([mine.id, ids], "ana")
     assert store.history() == before
 

@@ -10,6 +10,10 @@ crop (review_grid), so no decision lands on an image nobody looked at.
 """
 from __future__ import annotations
 
+import functools
+import threading
+import weakref
+
 import gradio as gr
 from PIL import Image
 
@@ -25,7 +29,7 @@ from webapp.context import AppContext
 from webapp.markdown_text import code, literal
 from webapp.review_desk import ReviewDesk
 from webapp.review_grid import GRID_CSS, PAGE_SIZE, StaleAnswer, answer_kinds, new_page, page_html
-from webapp.review_keys import ACCEPT_JS, HELP_CSS, UNDO_KEY, help_html, hotkeys_js
+from webapp.review_keys import ACCEPT_JS, ACCEPT_SETTLED_JS, HELP_CSS, UNDO_KEY, help_html, hotkeys_js
 from webapp.review_stats_view import stats_markdown
 from webapp.review_words import LABEL_WORDS, change_line, history_choice
 
@@ -137,7 +141,8 @@ def build_relabel_tab(context: AppContext) -> None:
     for kind, button in buttons.items():
         button.click(lambda s, on_screen, kind=kind: decide(s, on_screen, kind), [session, shown], view,
                      api_name=f"review_{kind}")
-    accept.click(accept_page, [session, page, answer], view, js=ACCEPT_JS, api_name="review_accept_page")
+    accept.click(accept_page, [session, page, answer], view, js=ACCEPT_JS, api_name="review_accept_page").then(
+        None, js=ACCEPT_SETTLED_JS)
     undo.click(undo_last, [session, mode], view, api_name="review_undo")
     mode.input(show_mode, [session, mode], view, api_name="review_mode", api_visibility="private")
     for box in filters:
@@ -155,6 +160,27 @@ def build_relabel_tab(context: AppContext) -> None:
         export_button.click(lambda: export(desk), None, exported, api_name="review_export")
 
 
+# One lock per reviewer's session. Gradio runs different events of one browser at once (its concurrency limit is
+# per event), and a ReviewSession is not thread-safe: Z pressed while a page is being accepted would read the
+# last change before the page is stored, and take back the page before it instead.
+_SESSION_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SESSION_LOCKS_GUARD = threading.Lock()
+
+
+def one_at_a_time(handler):
+    """`handler(session, ...)` run under that session's lock (re-entrant: a handler may call another)."""
+    @functools.wraps(handler)
+    def locked(session, *args, **kwargs):
+        if session is None:
+            return handler(session, *args, **kwargs)
+        with _SESSION_LOCKS_GUARD:
+            lock = _SESSION_LOCKS.setdefault(session, threading.RLock())
+        with lock:
+            return handler(session, *args, **kwargs)
+    return locked
+
+
+@one_at_a_time
 def decide(session: ReviewSession | None, on_screen: str, kind: str):
     """Record `kind` for the image the reviewer saw, then show the next."""
     _require(session)
@@ -170,6 +196,7 @@ def decide(session: ReviewSession | None, on_screen: str, kind: str):
     return _view(session)
 
 
+@one_at_a_time
 def accept_page(session: ReviewSession | None, page, answer):
     """Record the grid's page as the browser shows it (keep, or flip where toggled), then show the next page."""
     _require(session)
@@ -190,12 +217,14 @@ def accept_page(session: ReviewSession | None, page, answer):
     return _view(session, GRID)
 
 
+@one_at_a_time
 def undo_last(session: ReviewSession | None, mode: str = SINGLE):
     _require(session)
     session.undo()
     return _view(session, mode)
 
 
+@one_at_a_time
 def undo_chosen(session: ReviewSession | None, chosen):
     """Take back the decision chosen in the history panel (its id, as a caller sent it)."""
     _require(session)
@@ -210,6 +239,7 @@ def undo_chosen(session: ReviewSession | None, chosen):
     return change_line(session.last_change, UNDO_KEY), _history(session), _progress(session.progress())
 
 
+@one_at_a_time
 def refilter(session: ReviewSession | None, *chosen, mode: str = SINGLE):
     if session is None:   # filters set before starting apply at the start
         return tuple(gr.skip() for _ in range(VIEW_LENGTH))
@@ -220,6 +250,7 @@ def refilter(session: ReviewSession | None, *chosen, mode: str = SINGLE):
     return _view(session, mode)
 
 
+@one_at_a_time
 def show_mode(session: ReviewSession | None, mode: str):
     """The view `mode` (GRID or SINGLE) of the session's place in the queue; before a start, just the layout."""
     if session is None:
@@ -227,6 +258,7 @@ def show_mode(session: ReviewSession | None, mode: str):
     return _view(session, mode)
 
 
+@one_at_a_time
 def show_disputed(session: ReviewSession | None, sources: list[str], labels: list[str]):
     """The rows reviewers disagree on, one at a time: the status filter set to disputed alone."""
     _require(session)

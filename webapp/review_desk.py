@@ -56,8 +56,10 @@ class ReviewDesk:
         held-out list beside it, both whole or neither; raises ExportError naming a file that cannot be written."""
         if self.export_to is None:
             raise ExportError("the app was started without --export OUT.csv: there is nowhere to write")
-        corrected = corrected_manifest(self.manifest, self.store.current())
-        with self._export_lock:   # two reviewers pressing Export at once: one pair, then the other
+        # Two reviewers pressing Export at once: one reads the decisions and writes, then the other, so that the
+        # files hold the later reading, not whichever write came last.
+        with self._export_lock:
+            corrected = corrected_manifest(self.manifest, self.store.current())
             held_out = write_corrected(corrected, self.export_to)
         return Exported(self.export_to, held_out, corrected.counts)
 

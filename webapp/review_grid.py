@@ -109,6 +109,7 @@ GRID_CSS = """
 .review-tile img { width: 100%; aspect-ratio: 1; object-fit: contain; display: block; border-radius: 3px 3px 0 0; }
 .review-tile .review-flip { display: none; }
 .review-tile.flipped { border-color: #dc2626; background: #fee2e2; }
+.review-page[data-sent] .review-tile { cursor: progress; opacity: .6; }
 .review-tile.flipped .review-keep { display: none; }
 .review-tile.flipped .review-flip { display: inline; font-weight: 700; color: #b91c1c; }
 .review-caption { font-size: 13px; padding: 2px 4px; text-align: left; line-height: 1.3; }

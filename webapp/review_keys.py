@@ -30,15 +30,25 @@ HOTKEYS_TEMPLATE = """() => {
       .includes((el.type || "text").toLowerCase())));
   const shown = (el) => Boolean(el && el.checkVisibility());
   const page = () => { const p = document.querySelector("#review-grid .review-page"); return shown(p) ? p : null; };
-  const toggle = (tile) => tile.setAttribute("aria-pressed", String(tile.classList.toggle("flipped")));
+  // A page whose answer has been sent (data-sent) takes no more toggles: it is about to be replaced, and a
+  // toggle shown on it would vanish with it. Gradio's redraw of the next page drops the attribute.
+  const toggle = (tile) => {
+    if (tile.closest(".review-page[data-sent]")) return;
+    tile.setAttribute("aria-pressed", String(tile.classList.toggle("flipped")));
+  };
   const helpPanel = () => document.getElementById("review-help-panel");
   window.reviewToggleHelp = () => { const panel = helpPanel(); if (panel) panel.hidden = !panel.hidden; };
-  // What the Accept button sends: the page's token and the positions of the crops shown flipped.
+  // What the Accept button sends: the page's token and the positions of the crops shown flipped. The page is
+  // marked sent until the answer's event ends (reviewGridSettled, which frees it where no next page came).
   window.reviewGridAnswer = () => {
     const p = page();
-    return p ? JSON.stringify({page: p.dataset.page,
-      flip: [...p.querySelectorAll(".review-tile.flipped")].map((tile) => Number(tile.dataset.index))}) : "";
+    if (!p) return "";
+    p.dataset.sent = "true";
+    return JSON.stringify({page: p.dataset.page,
+      flip: [...p.querySelectorAll(".review-tile.flipped")].map((tile) => Number(tile.dataset.index))});
   };
+  window.reviewGridSettled = () => document.querySelectorAll("#review-grid .review-page[data-sent]")
+    .forEach((p) => delete p.dataset.sent);
   document.addEventListener("click", (event) => {
     const el = event.target instanceof Element ? event.target : event.target.parentElement;
     const tile = el && el.closest("#review-grid .review-tile");
@@ -76,6 +86,9 @@ HOTKEYS_TEMPLATE = """() => {
 # the hidden answer box's value; the two states are kept on the server whatever the browser sends for them.
 ACCEPT_JS = ("(session, page, answer) => [session, page, "
              "window.reviewGridAnswer ? window.reviewGridAnswer() : answer]")
+# Run in the browser once the Accept event has ended, whatever its outcome (an error or a stale answer leaves the
+# page on screen, and its crops must take toggles again).
+ACCEPT_SETTLED_JS = "() => { if (window.reviewGridSettled) window.reviewGridSettled(); }"
 
 
 def help_html(single_keys: list[tuple[str, str]]) -> str:
