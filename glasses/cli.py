@@ -16,7 +16,7 @@ from glasses.config import DEFAULTS, Config, ConfigError, load_config
 from glasses.images import ImageError
 from glasses.inputs import Input, as_many_item, expand_inputs
 from glasses.overlay_files import OverlayFolder
-from glasses.prediction import COLUMNS
+from glasses.prediction import COLUMNS, columns
 from glasses.predictor import Predictor
 from glasses.report import FORMATS, PredictionWriter
 from glasses.runtime import DEVICE_HINT, RETIRED_BACKEND_HINT
@@ -41,8 +41,9 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
         description="Print, for each image, its faces: as JSON objects (--format json, jsonl; "
                     "docs/prediction.schema.json) or one row per face (table, csv) with the columns "
                     f"{','.join(COLUMNS)}. face 0 is the largest face; width, height and boxes are in pixels of the "
-                    "image as a viewer shows it. label is glasses or no_glasses; in rows, no_face (one row) when "
-                    "no face is found, or error (one row; the error column says why).",
+                    "image as a viewer shows it. label is glasses or no_glasses (a model of another attribute, "
+                    "--weights hat.onnx: its own names, hat or no_hat, and hat_prob for glasses_prob); in rows, "
+                    "no_face (one row) when no face is found, or error (one row; the error column says why).",
         epilog="Exit status: 0 every input was read; 1 some could not be (all others were still processed); "
                "2 usage error, or the results could not be written.")
     predict.add_argument("paths", nargs="+", metavar="PATH",
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
         with out as stream:
-            return _predict_all(predictor, inputs, PredictionWriter(args.format, stream), args.quiet, overlays)
+            writer = PredictionWriter(args.format, stream, columns(predictor.labels))   # the model's columns
+            return _predict_all(predictor, inputs, writer, args.quiet, overlays)
     except BrokenPipeError:
         raise  # output piped into `head` and the like: glasses.__main__ ends quietly
     except OSError as err:  # a full disk, a vanished network share: the results are not all written

@@ -1,5 +1,5 @@
 """The CSV formats that training, the relabel workflow and the app share, and reading them safely: the manifest
-(`path,label,source,group,split[,pred_prob]`) and the reviewers' decisions (`path,label,reviewer`). Here,
+(`path,label,source,group,split[,pred_prob][,attribute]`) and the reviewers' decisions (`path,label,reviewer`). Here,
 beside the library every layer depends on, so that none of them imports another for a file format.
 
 A CSV a person supplied is refused with every bad row listed at once, so one round of fixes is enough and
@@ -45,6 +45,9 @@ class Manifest:
     data_root: Path
     rows: list[dict]                 # in file order; `label` an int, every other value the text it was
     pred_prob: list[float] | None    # per row, NaN where empty (no face); None when the column is absent
+    # The binary attribute `label` is of (a CelebA column, glasses.labels), where an `attribute` column names
+    # it; None where there is none (the default: glasses).
+    attribute: str | None = None
 
     def image_path(self, row: dict) -> Path:
         return self.data_root / row["path"]
@@ -117,7 +120,18 @@ def load_manifest(path: Path, data_root: Path = DEFAULT_DATA) -> Manifest:
         pred_prob.append(probability)
     refuse(path, problems, ManifestError, "cannot be used (nothing was read from it)")
     rows = [row for _, row in numbered]
-    return Manifest(path, data_root, rows, pred_prob if "pred_prob" in columns else None)
+    return Manifest(path, data_root, rows, pred_prob if "pred_prob" in columns else None,
+                    _attribute(path, rows) if "attribute" in columns else None)
+
+
+def _attribute(path: Path, rows: list[dict]) -> str | None:
+    """The one attribute an `attribute` column names (empty values aside); raises ManifestError for several:
+    one manifest's labels are of one attribute."""
+    named = sorted({row["attribute"] for row in rows if row["attribute"]})
+    if len(named) > 1:
+        raise ManifestError(f"its attribute column names {len(named)} attributes ({', '.join(named[:5])}); the "
+                            "labels of one manifest are of one attribute", path)
+    return named[0] if named else None
 
 
 def _row_problem(row: dict, root: Path, data_root: Path) -> str | None:
@@ -137,7 +151,7 @@ def _row_problem(row: dict, root: Path, data_root: Path) -> str | None:
     if not image.is_file():
         return f"file not found in the data folder {data_root}"
     if row["label"] not in LABELS:
-        return f"label {row['label']!r} is not 0 (no glasses) or 1 (glasses)"
+        return f"label {row['label']!r} is not 0 or 1 (1: the attribute shows, e.g. glasses worn)"
     if row["split"] not in SPLITS:
         return f"split {row['split']!r} is not one of {', '.join(sorted(SPLITS))}"
     return None

@@ -3,19 +3,26 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from glasses.prediction import GLASSES, NO_GLASSES, FaceResult
+from glasses.prediction import FaceResult
 
-LABEL_COLOURS = {GLASSES: (0, 200, 120), NO_GLASSES: (255, 170, 0)}
+# A face with the model's attribute (glasses, for the shipped model), one without, and one labelled neither way.
+POSITIVE_COLOUR, NEGATIVE_COLOUR, OTHER_COLOUR = (0, 200, 120), (255, 170, 0), (255, 255, 255)
 
 
 def draw_overlay(image: Image.Image, faces: list[FaceResult]) -> Image.Image:
     """Box and caption sizes follow the photo's size, so they stay readable on thumbnails and on 4K photos."""
     out = image.convert("RGB")
     for face in faces:
-        confidence = face.glasses_prob if face.label == GLASSES else 1 - face.glasses_prob
-        draw_captioned_box(out, face.box, f"{face.label.replace('_', ' ')} {confidence:.0%}",
-                           LABEL_COLOURS.get(face.label, (255, 255, 255)))
+        colour = {face.labels.positive: POSITIVE_COLOUR, face.labels.negative: NEGATIVE_COLOUR}.get(face.label,
+                                                                                                  OTHER_COLOUR)
+        draw_captioned_box(out, face.box, caption(face), colour)
     return out
+
+
+def caption(face: FaceResult) -> str:
+    """A face's label in words and the model's confidence in it: "glasses 97%", "no glasses 88%"."""
+    confidence = face.prob if face.positive else 1 - face.prob
+    return f"{face.labels.word(face.label)} {confidence:.0%}"
 
 
 def draw_captioned_box(out: Image.Image, box, caption: str, colour: tuple[int, int, int]) -> None:

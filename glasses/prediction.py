@@ -5,6 +5,9 @@ the REST route, the app's Classify JSON and Batch table. docs/prediction.schema.
      "faces": [{"face": 0, "box": [x1, y1, x2, y2], "face_prob": 0.998, "glasses_prob": 0.97, "label": "glasses"}],
      "error": null}
 
+The words are the model's (glasses/labels.py): the shipped model's labels are `glasses` / `no_glasses` and its
+probability is `glasses_prob`; a model of another attribute says, e.g., `hat` / `no_hat` and `hat_prob`.
+
 SCHEMA names the version: adding an optional field keeps it, changing or removing one makes a new one.
 """
 from __future__ import annotations
@@ -15,33 +18,57 @@ from dataclasses import dataclass, field, replace
 from PIL import Image
 
 from glasses.images import ScaledImage
+from glasses.labels import GLASSES_LABELS, LabelNames
 
 SCHEMA = "glasses.prediction.v1"
-GLASSES, NO_GLASSES = "glasses", "no_glasses"
+GLASSES, NO_GLASSES = GLASSES_LABELS.pair
 # The labels of a flattened row that holds no face: the image has none, or could not be read.
 NO_FACE, ERROR = "no_face", "error"
-COLUMNS = ("name", "width", "height", "face", "x1", "y1", "x2", "y2", "face_prob", "glasses_prob", "label", "error")
+
+
+def columns(labels: LabelNames = GLASSES_LABELS) -> tuple[str, ...]:
+    """The flattened rows' columns (CSV, table) for a model with these label names."""
+    return ("name", "width", "height", "face", "x1", "y1", "x2", "y2", "face_prob", labels.prob_key, "label",
+            "error")
+
+
+COLUMNS = columns()   # the shipped glasses model's
 
 
 def label_for(glasses_prob: float, threshold: float) -> str:
-    return GLASSES if glasses_prob >= threshold else NO_GLASSES
+    """The shipped model's label at `threshold`; LabelNames.label_for is any model's."""
+    return GLASSES_LABELS.label_for(glasses_prob, threshold)
 
 
 @dataclass(frozen=True)
 class FaceResult:
-    """One face: its box (x1, y1, x2, y2) in pixels of the image as a viewer shows it, largest face first."""
+    """One face: its box (x1, y1, x2, y2) in pixels of the image as a viewer shows it, largest face first.
+
+    `prob` is the model's probability of its positive label (`labels.positive`: glasses for the shipped model),
+    `label` one of `labels`' two names."""
 
     box: tuple[int, int, int, int]
     face_prob: float
-    glasses_prob: float
+    prob: float
     label: str
+    labels: LabelNames = GLASSES_LABELS
+
+    @property
+    def glasses_prob(self) -> float:
+        """`prob`, by the name the shipped glasses model gives it."""
+        return self.prob
+
+    @property
+    def positive(self) -> bool:
+        """Whether the face has the model's attribute (for the shipped model: wears glasses)."""
+        return self.label == self.labels.positive
 
     def with_threshold(self, threshold: float) -> "FaceResult":
         """The same face labelled at another threshold, without running the model again."""
-        return replace(self, label=label_for(self.glasses_prob, threshold))
+        return replace(self, label=self.labels.label_for(self.prob, threshold))
 
     def to_dict(self) -> dict:
-        return {"box": list(self.box), "face_prob": self.face_prob, "glasses_prob": self.glasses_prob,
+        return {"box": list(self.box), "face_prob": self.face_prob, self.labels.prob_key: self.prob,
                 "label": self.label}
 
 
@@ -49,7 +76,8 @@ class FaceResult:
 class Prediction:
     """One image: `name` as its caller named it (a path as given, an upload's file name), `size` (width,
     height) as a viewer shows it (EXIF orientation applied), its faces largest first (none found: empty), or,
-    for an image that could not be read, `error` (the reason a person reads) and no size.
+    for an image that could not be read, `error` (the reason a person reads) and no size. `labels`: the label
+    names of the model that made it, which name the probability's key and column.
 
     `photo`, where the caller asked for it (Predictor.predict_image's `show_side`), is the copy of the image the
     prediction read, to draw the faces on (`overlay`); it is no part of the result's value or its JSON."""
@@ -59,10 +87,16 @@ class Prediction:
     faces: tuple[FaceResult, ...] = ()
     error: str | None = None
     photo: ScaledImage | None = field(default=None, compare=False, repr=False)
+    labels: LabelNames = GLASSES_LABELS
 
     @classmethod
-    def failed(cls, name: str, reason: str) -> "Prediction":
-        return cls(name, None, (), reason)
+    def failed(cls, name: str, reason: str, labels: LabelNames = GLASSES_LABELS) -> "Prediction":
+        return cls(name, None, (), reason, labels=labels)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The keys of each of `rows()`."""
+        return columns(self.labels)
 
     def with_threshold(self, threshold: float) -> "Prediction":
         """The same faces labelled at another threshold, without running the model again."""
@@ -78,7 +112,7 @@ class Prediction:
     def rows(self) -> list[dict]:
         """The flattening the CSV and tables show: one row of COLUMNS per face, or one row labelled NO_FACE (no
         face found) or ERROR (not read; `error` says why) with the face columns empty."""
-        base = {column: None for column in COLUMNS} | {"name": printable(self.name)}
+        base = {column: None for column in self.columns} | {"name": printable(self.name)}
         if self.size:
             base |= {"width": self.size[0], "height": self.size[1]}
         if self.error is not None:
@@ -86,7 +120,7 @@ class Prediction:
         if not self.faces:
             return [base | {"label": NO_FACE}]
         return [base | {"face": i, "x1": f.box[0], "y1": f.box[1], "x2": f.box[2], "y2": f.box[3],
-                        "face_prob": f.face_prob, "glasses_prob": f.glasses_prob, "label": f.label}
+                        "face_prob": f.face_prob, self.labels.prob_key: f.prob, "label": f.label}
                 for i, f in enumerate(self.faces)]
 
     def overlay(self) -> Image.Image:

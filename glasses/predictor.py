@@ -15,7 +15,8 @@ from glasses.crop import as_batch, crop_face
 from glasses.detect import MIN_IMAGE_SIDE, FaceDetector, default_threads
 from glasses.images import DEFAULT_MAX_PIXELS, ImageError, ImageSource, ScaledImage, load_image_scaled
 from glasses.mirror import glasses_probs
-from glasses.prediction import FaceResult, Prediction, label_for
+from glasses.labels import LabelNames
+from glasses.prediction import FaceResult, Prediction
 from glasses.runtime import load_classifier
 from glasses.weights import DEFAULT_WEIGHTS
 
@@ -34,7 +35,9 @@ def _unexpected_reason(name: str, err: Exception) -> str:
 
 
 class Predictor:
-    """Detects every face and tells for each whether glasses are worn, on onnxruntime alone.
+    """Detects every face and tells for each whether glasses are worn, on onnxruntime alone (or, for a model
+    trained on another attribute, whether that attribute shows: `labels` are the model file's names for its two
+    answers, glasses/labels.py).
 
     `weights`: the model file, an ONNX export (a .pt is run through the export beside it: glasses/weights.py).
     `threshold=None` takes the one recorded with the model (chosen on validation data). `min_face_size` and
@@ -65,6 +68,7 @@ class Predictor:
         self.crop_margin = config["crop_margin"]
         self.threshold = config["threshold"] if threshold is None else threshold
         self.mirror_band = config["mirror_band"]
+        self.labels: LabelNames = config["label_names"]
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         self.max_pixels = max_pixels
@@ -104,7 +108,8 @@ class Predictor:
         boxes = [scaled.to_full(face.box) for face in faces]
         probs = self.classify(self._crops(image, scaled, boxes))
         results = [FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
-                              glasses_prob=round(float(p), 4), label=label_for(float(p), self.threshold))
+                              prob=round(float(p), 4), label=self.labels.label_for(float(p), self.threshold),
+                              labels=self.labels)
                    for face, box, p in zip(faces, boxes, probs)]
         if max(scaled.image.size) < min(show_side, max(scaled.full_size)):
             scaled = load_image_scaled(image, self.show_hold(show_side), self.max_pixels)
@@ -122,7 +127,8 @@ class Predictor:
             scaled, faces = self.predict_scaled(image, show_side or 0)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
-        return Prediction(name, scaled.full_size, tuple(faces), photo=None if show_side is None else scaled)
+        return Prediction(name, scaled.full_size, tuple(faces), photo=None if show_side is None else scaled,
+                          labels=self.labels)
 
     def predict_many(self, images: Iterable[ManyItem], show_side: int | None = None,
                      unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Iterator[Prediction]:
@@ -141,14 +147,14 @@ class Predictor:
                      unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Prediction:
         """predict_many's Prediction for one of its items (for callers that schedule items themselves)."""
         if isinstance(item, ImageError):
-            return Prediction.failed(item.source, item.reason)
+            return Prediction.failed(item.source, item.reason, self.labels)
         name, image = item if isinstance(item, tuple) else (_name_of(item), item)
         try:
             return self.predict_image(image() if callable(image) else image, name, show_side)
         except ImageError as err:
-            return Prediction.failed(name, err.reason)
+            return Prediction.failed(name, err.reason, self.labels)
         except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-            return Prediction.failed(name, unexpected(name, err))
+            return Prediction.failed(name, unexpected(name, err), self.labels)
 
     def _crops(self, source: ImageSource, scaled: ScaledImage,
                boxes: list[tuple[float, float, float, float]]) -> list[Image.Image]:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from glasses.errors import GlassesError
+from glasses.labels import DEFAULT_ATTRIBUTE, GLASSES_LABELS, LabelNameError, LabelNames
 from glasses.weights_folder import weights_folder
 
 DEFAULT_WEIGHTS = weights_folder() / "glasses.onnx"
@@ -67,8 +68,10 @@ def _export_hint(pt: Path) -> str:
 
 
 def model_config(metadata: dict[str, str], path: Path) -> dict:
-    """The config a model file's ONNX metadata records: `input_size`, `crop_margin`, `threshold`, `mirror_band`
-    and the architecture's fields. Raises ModelFileError for an ONNX file that is not a glasses classifier."""
+    """The config a model file's ONNX metadata records: `input_size`, `crop_margin`, `threshold`, `mirror_band`,
+    the architecture's fields, and `label_names` (glasses.labels.LabelNames, from the recorded `attribute` and
+    `labels`; a file that records none is a glasses model). Raises ModelFileError for an ONNX file that is not a
+    glasses classifier."""
     if CONFIG_KEY not in metadata:
         raise ModelFileError(path, "not a glasses model file (an ONNX model without glasses' config; "
                                    "export one with python -m training.export)")
@@ -81,4 +84,19 @@ def model_config(metadata: dict[str, str], path: Path) -> dict:
             from None
     if not 0.0 <= config["threshold"] <= 1.0 or config["input_size"] < 8:
         raise ModelFileError(path, "not a glasses model file (its config is out of range)")
+    config["label_names"] = label_names(config, path)
     return config
+
+
+def label_names(config: dict, path: Path) -> LabelNames:
+    """The label names a model file's config records (`labels`: [positive, negative], `attribute`), or the
+    glasses model's where it records none. Raises ModelFileError for names that cannot be used."""
+    if "labels" not in config:
+        return GLASSES_LABELS
+    labels, attribute = config["labels"], config.get("attribute", DEFAULT_ATTRIBUTE)
+    if not (isinstance(labels, list) and len(labels) == 2 and isinstance(attribute, str)):
+        raise ModelFileError(path, "not a glasses model file (its labels are not two names)")
+    try:
+        return LabelNames(labels[0], labels[1], attribute=attribute)
+    except LabelNameError as err:
+        raise ModelFileError(path, f"not a usable model file ({err})") from None

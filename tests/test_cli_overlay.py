@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from glasses.cli import main
-from glasses.overlay import LABEL_COLOURS
+from glasses.overlay import NEGATIVE_COLOUR, POSITIVE_COLOUR
 from tests.conftest import DATA, needs_data
 from tests.test_cli import csv_rows, good_image
 
@@ -107,4 +107,5 @@ def test_each_face_is_boxed_in_its_label_colour_and_the_rows_are_unchanged(tmp_p
     for row in rows:
         drawn = Image.open(tmp_path / "out" / f"{row['name'].rsplit('/', 1)[1]}.png").convert("RGB")
         x1, y1, y2 = int(row["x1"]), int(row["y1"]), int(row["y2"])
-        assert drawn.getpixel((x1, (y1 + y2) // 2)) == LABEL_COLOURS[row["label"]]   # the box's left edge
+        colour = POSITIVE_COLOUR if row["label"] == "glasses" else NEGATIVE_COLOUR
+        assert drawn.getpixel((x1, (y1 + y2) // 2)) == colour   # the box's left edge

@@ -56,7 +56,7 @@ def test_every_bad_row_is_named_in_one_error(tmp_path, data):
                      "line 10: imgs/link.png: the path leads out of the data folder",
                      "line 11: imgs/missing.png: file not found",
                      "line 12: imgs/./img01.png: the same image as line 3",
-                     "label 'yes' is not 0 (no glasses) or 1 (glasses)",
+                     "label 'yes' is not 0 or 1 (1: the attribute shows, e.g. glasses worn)",
                      "line 14: imgs/img03.png: label '' is not 0",
                      "split 'tset' is not one of test, train, val",
                      "line 16: imgs/img05.png: the same image as line 4",

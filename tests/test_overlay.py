@@ -12,7 +12,7 @@ GRAY = (128, 128, 128)
 
 
 def face(box, glasses_prob=0.9, label="glasses"):
-    return FaceResult(box=box, face_prob=0.99, glasses_prob=glasses_prob, label=label)
+    return FaceResult(box=box, face_prob=0.99, prob=glasses_prob, label=label)
 
 
 @pytest.mark.parametrize("size", [(64, 64), (2000, 1500)])
