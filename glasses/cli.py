@@ -1,4 +1,6 @@
-"""`python -m glasses predict PATH...`: one row per face; flags mirror glasses.Predictor's arguments.
+"""`python -m glasses predict PATH...`: one row per face; flags mirror glasses.Predictor's arguments. Many photos:
+--workers (glasses/parallel.py), --resume (glasses/resume.py), --engine ray (glasses/ray_engine.py), --device
+cuda with crops batched across photos (glasses/batched.py); every one writes the rows a plain run writes.
 
 Exit status: 0 when every input was read, 1 when some could not be (after all others were processed),
 2 for a usage error or when the results cannot be written (a full disk).
@@ -9,17 +11,23 @@ import argparse
 import contextlib
 import os
 import sys
+from dataclasses import replace
 
 from tqdm import tqdm
 
+from glasses.batched import DEFAULT_BATCH
 from glasses.config import DEFAULTS, Config, ConfigError, load_config
+from glasses.detect import default_threads
 from glasses.images import ImageError
 from glasses.inputs import Input, as_many_item, expand_inputs
 from glasses.overlay_files import OverlayFolder
+from glasses.parallel import Settings, StartupError, WorkerError, WorkerPool
 from glasses.prediction import COLUMNS, columns
 from glasses.predictor import Predictor
+from glasses.ray_engine import RayEngineError
 from glasses.report import FORMATS, PredictionWriter
-from glasses.runtime import DEVICE_HINT, RETIRED_BACKEND_HINT
+from glasses.resume import ResumeError, check_resumable, open_for_resume, read_progress, remaining
+from glasses.runtime import DEVICES, RETIRED_BACKEND_HINT
 from glasses.weights import DEFAULT_WEIGHTS
 from glasses.zips import ZipEntry, ZipLimits
 
@@ -68,10 +76,29 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
     predict.add_argument("--max-pixels", type=_positive_int, default=config.max_pixels,
                          help="refuse images with more pixels than this (default: %(default)s)")
     predict.add_argument("--threads", type=_positive_int, default=None,
-                         help="CPU threads for onnxruntime (default: all cores)")
-    # Flags glasses takes no value from (it runs on onnxruntime on the CPU): refused, with what to use instead,
-    # rather than silently ignored.
-    predict.add_argument("--device", action=_Retired, help=argparse.SUPPRESS, hint=DEVICE_HINT)
+                         help="CPU threads for onnxruntime in each worker (default: all cores over --workers, at "
+                              "least 1; a Ray actor: 1)")
+    predict.add_argument("--workers", type=_positive_int, default=None,
+                         help="processes on this machine, each with its own detector and classifier, rows written "
+                              "in input order as in one process (default: 1); with --engine ray, the number of "
+                              "actors (default: one a CPU of the cluster)")
+    predict.add_argument("--resume", action="store_true",
+                         help="continue a stopped run (Ctrl-C, kill -9) from --output FILE (csv or jsonl): photos "
+                              "it holds are skipped, a torn last line cut off, the rest appended in order")
+    predict.add_argument("--engine", choices=("local", "ray"), default="local",
+                         help="local: this machine's processes; ray: Ray Data actors on a local Ray instance or "
+                              "the cluster --address names (pip install \"glasses[ray]\"; docs/scale.md)")
+    predict.add_argument("--address", metavar="ADDR",
+                         help="the Ray cluster for --engine ray: auto, HOST:6379 or ray://HOST:10001 (default: a "
+                              "local instance, or $RAY_ADDRESS as ray job submit sets it)")
+    predict.add_argument("--device", choices=DEVICES, default="cpu",
+                         help="where the classifier runs: cpu, or cuda (an NVIDIA GPU through onnxruntime-gpu), "
+                              "its crops batched across photos (default: cpu)")
+    predict.add_argument("--batch-size", type=_positive_int, default=None,
+                         help=f"classify the crops of many photos together, in runs of up to N faces (default: "
+                              f"{DEFAULT_BATCH} with --device cuda, else photo by photo); the rows are the same")
+    # A flag glasses takes no value from (the classifier always runs on onnxruntime): refused, with what to use
+    # instead, rather than silently ignored.
     predict.add_argument("--backend", action=_Retired, help=argparse.SUPPRESS, hint=RETIRED_BACKEND_HINT)
     predict.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     predict.set_defaults(parser=predict)  # so that errors found after parsing show this command's usage
@@ -110,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         build_parser(DEFAULTS).error(str(err))
     args = build_parser(config).parse_args(argv)
     parser = args.parser
+    _check_engine(args, parser)
+    if args.resume:
+        try:
+            check_resumable(args.format, args.output)
+        except ResumeError as err:
+            parser.error(str(err))
     inputs = expand_inputs(args.paths, ZipLimits.from_config(config))
     if args.output and any(_same_file(args.output, path) for path in _files_read(inputs)):
         parser.error(f"--output {args.output} is one of the inputs; writing to it would destroy it before it is read")
@@ -117,22 +150,101 @@ def main(argv: list[str] | None = None) -> int:
         overlays = OverlayFolder.plan(args.overlay, args.paths, inputs) if args.overlay else None
     except ValueError as err:
         parser.error(str(err))
-    try:
-        predictor = Predictor(args.weights, threshold=args.threshold, min_face_size=args.min_face_size,
-                              max_side=args.max_side, max_pixels=args.max_pixels, threads=args.threads)
-    except (OSError, ValueError, RuntimeError) as err:
-        parser.error(str(err))
+    settings = _settings(args, overlays)
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if args.engine == "local" and (args.workers or 1) > 1:   # started first: they start while this one does
+            pool = stack.enter_context(WorkerPool(settings, args.workers, overlays))
+        try:   # this process's: says what is wrong with the flags, and predicts while the workers start
+            # (a Ray driver's only checks them, on the CPU: the cluster's nodes may have the GPUs it lacks)
+            predictor = (replace(settings, device="cpu") if args.engine == "ray" else settings).predictor()
+        except (OSError, ValueError, RuntimeError) as err:
+            parser.error(str(err))
+        return _run(args, parser, settings, predictor, pool, inputs, overlays)
+
+
+def _run(args, parser, settings: Settings, predictor: Predictor, pool: WorkerPool | None, inputs: list[Input],
+         overlays: OverlayFolder | None) -> int:
+    """The run once its flags are checked: resume where asked, predict, write; the exit status. The CSV's and
+    the table's columns are the model's (its probability's column is named after its positive label)."""
+    done_errors, header, model_columns = 0, True, columns(predictor.labels)
+    if args.resume:
+        try:
+            progress = read_progress(args.output, args.format, model_columns)
+        except ResumeError as err:
+            parser.error(str(err))
+        inputs, done_errors, header = remaining(inputs, progress, _name_of), progress.errors, not progress.header
     output = args.output or "standard output"
     try:
-        out = open(args.output, "w", newline="", encoding="utf-8") if args.output else contextlib.nullcontext(sys.stdout)
+        if args.resume:
+            out = open_for_resume(args.output, progress)
+        elif args.output:
+            out = open(args.output, "w", newline="", encoding="utf-8")
+        else:
+            out = contextlib.nullcontext(sys.stdout)
         with out as stream:
-            writer = PredictionWriter(args.format, stream, columns(predictor.labels))   # the model's columns
-            return _predict_all(predictor, inputs, writer, args.quiet, overlays)
+            predictions, drawn_here = _predictions(args, settings, predictor, pool, inputs, overlays)
+            writer = PredictionWriter(args.format, stream, header, model_columns)
+            unreadable = _write_all(predictions, len(inputs), writer, args.quiet, overlays if drawn_here else None)
+            return EXIT_SOME_UNREADABLE if unreadable + done_errors else EXIT_OK
     except BrokenPipeError:
         raise  # output piped into `head` and the like: glasses.__main__ ends quietly
     except OSError as err:  # a full disk, a vanished network share: the results are not all written
         written = err.filename or output   # an overlay's error names its file
         parser.exit(EXIT_USAGE, f"{parser.prog}: error: cannot write {written}: {err.strerror or err}\n")
+    except StartupError as err:    # a worker could not build its Predictor: the flags' fault
+        parser.error(str(err))
+    except (WorkerError, RayEngineError) as err:
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: {err}; the rows written so far are kept"
+                                f"{' (--resume continues from them)' if args.output else ''}\n")
+
+
+def _check_engine(args, parser) -> None:
+    """Flags that do not go together, and the Ray engine without Ray: usage errors before anything runs."""
+    if args.address and args.engine != "ray":
+        parser.error("--address names a Ray cluster: use it with --engine ray")
+    if args.engine == "ray":
+        from glasses.ray_engine import RayMissing, import_ray
+
+        try:
+            import_ray()
+        except RayMissing as err:
+            parser.error(f"--engine ray: {err}")
+
+
+def _settings(args, overlays: OverlayFolder | None) -> Settings:
+    """What every worker builds its Predictor from: a fair share of this machine's cores each (a Ray actor: one),
+    unless --threads says."""
+    workers = args.workers or 1
+    if args.engine == "ray":   # one core an actor, as many actors as the cluster has cores (unless --workers)
+        threads = args.threads or 1
+    else:
+        threads = args.threads or (max(1, default_threads() // workers) if workers > 1 else None)
+    batch_size = args.batch_size or (DEFAULT_BATCH if args.device == "cuda" else None)
+    return Settings(weights=args.weights, threshold=args.threshold, min_face_size=args.min_face_size,
+                    max_side=args.max_side, max_pixels=args.max_pixels, threads=threads or default_threads(),
+                    device=args.device, batch_size=batch_size,
+                    show_side=sys.maxsize if overlays else None)   # the overlay is drawn on the photo at full size
+
+
+def _predictions(args, settings: Settings, predictor: Predictor, pool: WorkerPool | None, inputs: list[Input],
+                 overlays: OverlayFolder | None):
+    """The engine's Predictions of `inputs`, in their order, and whether overlays are this process's to save
+    (else the workers save them, so that full-size photos never cross a pipe)."""
+    if args.engine == "ray":
+        from glasses.ray_engine import predict_ray
+
+        return predict_ray(inputs, settings, args.workers, args.address, overlays), False
+    if pool is not None:
+        return pool.predict(inputs, len(inputs), local=predictor), False
+    return settings.predict(predictor, map(as_many_item, inputs)), True
+
+
+def _name_of(item: Input) -> str:
+    """How an input's Prediction is named."""
+    if isinstance(item, ImageError):
+        return item.source
+    return item.name if isinstance(item, ZipEntry) else item
 
 
 def _same_file(output: str, path: str) -> bool:
@@ -149,19 +261,17 @@ def _files_read(inputs: list[Input]) -> set[str]:
             for item in inputs if not isinstance(item, ImageError)}
 
 
-def _predict_all(predictor: Predictor, inputs: list[Input], writer: PredictionWriter, quiet: bool,
-                 overlays: OverlayFolder | None) -> int:
-    """Each input's Prediction written as it is made; with `overlays`, each photo is kept at full size to draw
-    on. Returns the exit status."""
+def _write_all(predictions, total: int, writer: PredictionWriter, quiet: bool,
+               overlays: OverlayFolder | None) -> int:
+    """Each Prediction written as it comes, with a progress bar of images a second; with `overlays`, each
+    photo's overlay saved here. Returns how many inputs could not be read."""
     unreadable = 0
-    show_side = sys.maxsize if overlays else None   # the overlay is drawn on the photo at full size
-    results = predictor.predict_many(map(as_many_item, inputs), show_side=show_side)
-    for prediction in tqdm(results, total=len(inputs), desc="images", unit="img", file=sys.stderr,
-                           disable=quiet or len(inputs) < 2 or None):
+    for prediction in tqdm(predictions, total=total, desc="images", unit="img", file=sys.stderr,
+                           disable=quiet or total < 2 or None):
         writer.write(prediction)
         if prediction.error is not None:
             unreadable += 1
         elif overlays:
             overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
     writer.close()
-    return EXIT_SOME_UNREADABLE if unreadable else EXIT_OK
+    return unreadable

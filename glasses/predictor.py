@@ -43,8 +43,10 @@ class Predictor:
     `threshold=None` takes the one recorded with the model (chosen on validation data). `min_face_size` and
     `max_side` are the detector's (glasses/detect.py): the smallest face looked for, in photo pixels, and the
     largest canvas it searches. `threads`: CPU cores for onnxruntime (default: all this process may use).
-    `device` and `backend` are taken for callers that name them: "cpu" and "auto"/"onnx" are all there is,
-    and anything else is refused with what to use instead.
+    `device`: "cpu", or "cuda" for the classifier on an NVIDIA GPU (onnxruntime-gpu's CUDAExecutionProvider;
+    glasses.runtime.DeviceError, saying what to install, where there is none: never a silent fall back).
+    `backend` is taken for callers that name it: "auto"/"onnx" is all there is. glasses.batched classifies
+    the crops of many photos together, which is what a GPU wants.
 
     A photo is read at no more than it is worth (glasses.images.load_image_scaled): reduced by a whole factor,
     or by libjpeg's 1/2, 1/4, 1/8, as long as its longer side keeps what the detector's largest canvas needs

@@ -4,6 +4,7 @@ shipped glasses model)."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from typing import IO
 
@@ -12,22 +13,36 @@ from glasses.prediction import COLUMNS, Prediction
 FORMATS = ("table", "csv", "json", "jsonl")
 
 
-class PredictionWriter:
-    """Writes each Prediction as it comes (csv, jsonl) or all at the end (json, table, which need them all)."""
+STREAMED = ("csv", "jsonl")   # the formats written a Prediction at a time, which --resume can continue
 
-    def __init__(self, fmt: str, out: IO[str], columns: tuple[str, ...] = COLUMNS):
-        """`columns`: the model's (glasses.prediction.columns: the probability's column is named after its
-        positive label)."""
+
+def csv_header(columns: tuple[str, ...] = COLUMNS) -> str:
+    """The CSV's first line, as the writer writes it, for a model whose rows have `columns`
+    (glasses.prediction.columns: the probability's column is named after the model's positive label)."""
+    return ",".join(columns) + "\n"
+
+
+class PredictionWriter:
+    """Writes each Prediction as it comes (csv, jsonl) or all at the end (json, table, which need them all).
+
+    A streamed Prediction is written as one write of whole lines, flushed at once: a process killed at any
+    point leaves the lines of the Predictions before it and at most one torn line after them, which
+    glasses/resume.py cuts off. `header=False`: a CSV continued, whose header is written already."""
+
+    def __init__(self, fmt: str, out: IO[str], header: bool = True, columns: tuple[str, ...] = COLUMNS):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
         self.fmt, self.out, self.pending, self.columns = fmt, out, [], tuple(columns)
-        if fmt == "csv":
-            self._csv = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
-            self._csv.writeheader()
+        if fmt == "csv" and header:
+            out.write(csv_header(self.columns))
+            out.flush()
 
     def write(self, prediction: Prediction) -> None:
         if self.fmt == "csv":
-            self._csv.writerows({k: "" if v is None else v for k, v in row.items()} for row in prediction.rows())
+            text = io.StringIO()
+            csv.DictWriter(text, fieldnames=self.columns, lineterminator="\n").writerows(
+                {k: "" if v is None else v for k, v in row.items()} for row in prediction.rows())
+            self.out.write(text.getvalue())
         elif self.fmt == "jsonl":
             self.out.write(json.dumps(prediction.to_dict()) + "\n")
         elif self.fmt == "json":

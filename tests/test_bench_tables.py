@@ -54,6 +54,13 @@ FIXTURES = {
                               "flipped": {"0": {"n": 377, "f1": 0.936, "roc_auc": 0.998, "precision": 0.9},
                                           "1": {"n": 377, "f1": 0.911, "roc_auc": 0.999, "precision": 0.9}}},
                      "test_mean_f1": {"clean": 0.9615, "flipped": 0.9235}},
+    "workers.json": {"bench": "workers", **ORIGIN, "photos": 400, "runs": 3, "target": 0.75, "ratio": 0.62,
+                     "engines": [{"engine": "workers 1", "seconds": 4.0, "photos_per_s": 100.0, "runs_s": [4.0] * 3,
+                                  "same_rows": True},
+                                 {"engine": "workers 2", "seconds": 2.48, "photos_per_s": 161.3, "runs_s": [2.48] * 3,
+                                  "same_rows": True},
+                                 {"engine": "ray", "seconds": 12.0, "photos_per_s": 33.3, "runs_s": [12.0] * 3,
+                                  "same_rows": True}]},
 }
 
 
@@ -105,6 +112,9 @@ def test_the_figures_land_in_their_cells(tmp_path):
     assert "| one image at a time | 96 | 40.2 | 143 | - |" in grid
     assert "| grid of crops | 96 | 3.0 | 1,903 | 13.3x (target at least 3x) |" in grid
     assert "the same label from both on every row" in grid
+    engines = rendered(tmp_path, "workers.json")
+    assert "| workers 2 | 2.48 | 161.3 | 0.62 | yes | at most 0.75 |" in engines
+    assert "| ray | 12.00 | 33.3 | 3.00 | yes | - |" in engines and "workers 2 / workers 1: 0.620." in engines
     relabel = rendered(tmp_path, "relabel.json")
     assert "| 3,743 | 3,702 | 166 | 332 | 165 | 0.994 |" in relabel
     assert "| clean | 0.942 (0.999) | 0.982 (1.000) | 0.962 | 0.975 |" in relabel

@@ -354,8 +354,7 @@ def test_a_pt_file_runs_through_the_export_beside_it(tmp_path, tiny_png, random_
 
 
 @pytest.mark.parametrize(("flag", "hint"), [
-    (["--device", "cuda"], "--device is not used: glasses runs on onnxruntime on the CPU"),
-    (["--device"], "--device is not used: glasses runs on onnxruntime on the CPU"),
+    (["--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
     (["--backend", "torch"], "--backend is not used: the classifier always runs on onnxruntime"),
 ])
 def test_flags_that_no_longer_mean_anything_are_refused_with_what_to_use(tiny_png, random_weights, capsys, flag,

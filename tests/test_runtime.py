@@ -61,7 +61,7 @@ def test_an_onnx_file_without_glasses_config_is_refused(tmp_path):
 
 @pytest.mark.parametrize(("device", "backend", "message"), [
     ("cpu", "torch", "is not available.*onnxruntime"),
-    ("cuda", "auto", "not available.*CPU"),
+    ("tpu", "auto", "not available.*CPU.*cuda"),
     ("cpu", "tensorrt", "backend must be one of"),
 ])
 def test_devices_and_backends_glasses_no_longer_has_are_refused_with_what_to_do(exported, device, backend, message):

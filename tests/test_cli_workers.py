@@ -1,0 +1,170 @@
+"""`glasses predict --workers N` (glasses/parallel.py): the rows of one process, in its order, from N; a bad file or
+a dying worker never stops or hangs the batch."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import zipfile
+from dataclasses import dataclass
+
+import pytest
+
+from glasses.cli import main
+from glasses.images import ImageError
+from glasses.inputs import expand_inputs
+from glasses.parallel import Settings, StartupError, WorkerError, WorkerPool
+from glasses.predictor import Predictor
+from tests.conftest import REPO
+from tests.test_cli import run_captured
+
+
+def finished_within(seconds: float, work):
+    """work()'s result, or the error it raised; failing the test, instead of hanging it, after `seconds`."""
+    import threading
+
+    outcome = []
+
+    def attempt():
+        try:
+            outcome.append((True, work()))
+        except BaseException as err:  # noqa: BLE001 - handed to the test's thread as it is
+            outcome.append((False, err))
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+EXAMPLES = REPO / "webapp" / "examples"
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """A folder of the app's example photos (faces, a group, none), twice over, a text file posing as a photo,
+    an empty file, and a zip holding two photos and a corrupt member; then a missing file."""
+    folder = tmp_path_factory.mktemp("photos")
+    for copy in ("a", "b"):
+        for photo in sorted(EXAMPLES.glob("*.jpg")):
+            shutil.copy(photo, folder / f"{copy}_{photo.name}")
+    (folder / "c_notes.jpg").write_text("not a photo\n")
+    (folder / "d_empty.png").write_bytes(b"")
+    with zipfile.ZipFile(folder / "e_photos.zip", "w") as archive:
+        archive.write(EXAMPLES / "glasses.jpg", "day1/glasses.jpg")
+        archive.writestr("day1/torn.jpg", (EXAMPLES / "no_glasses.jpg").read_bytes()[:2000])
+        archive.write(EXAMPLES / "group.jpg", "group.jpg")
+    return [str(folder), str(folder / "e_photos.zip"), str(folder / "missing.jpg")]
+
+
+def run(paths, weights, *flags) -> tuple[int, str, str]:
+    return run_captured(["predict", *paths, "--weights", str(weights), "--quiet", *flags])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "table"])
+def test_two_workers_write_what_one_process_writes(photos, random_weights, fmt):
+    one = run(photos, random_weights, "--format", fmt, "--workers", "1")
+    two = run(photos, random_weights, "--format", fmt, "--workers", "2")
+    assert two == one
+    code, out, _ = one
+    assert code == 1                                     # the bad files are rows, and the run went on
+    assert "not an image" in out and "empty file" in out and "file not found" in out
+    assert "e_photos.zip/day1/torn.jpg" in out and "e_photos.zip/group.jpg" in out
+
+
+def test_workers_save_the_overlays_one_process_saves(photos, random_weights, tmp_path):
+    for workers in ("1", "3"):
+        code, _, err = run(photos[:1], random_weights, "--overlay", str(tmp_path / workers), "--workers", workers)
+        assert code == 1, err
+    saved = {str(p.relative_to(tmp_path / "1")): p.read_bytes() for p in (tmp_path / "1").rglob("*") if p.is_file()}
+    assert saved and "a_group.jpg" in saved
+    assert {str(p.relative_to(tmp_path / "3")): p.read_bytes()
+            for p in (tmp_path / "3").rglob("*") if p.is_file()} == saved
+
+
+def test_more_workers_than_photos_and_no_photo_at_all(photos, random_weights, tmp_path):
+    one_photo = [str(EXAMPLES / "glasses.jpg")]
+    assert run(one_photo, random_weights, "--format", "csv", "--workers", "4") == \
+        run(one_photo, random_weights, "--format", "csv")
+    (tmp_path / "empty").mkdir()
+    assert run([str(tmp_path / "empty")], random_weights, "--format", "csv", "--workers", "2") == \
+        (0, "name,width,height,face,x1,y1,x2,y2,face_prob,glasses_prob,label,error\n", "")
+
+
+# ---------------------------------------------------------------- workers that die
+
+class _Crashing(Predictor):
+    """A Predictor whose process dies, as a decoder's crash kills one, on an image named *crash*."""
+
+    def predict_item(self, item, *args, **kwargs):
+        if isinstance(item, str) and "crash" in os.path.basename(item):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().predict_item(item, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class CrashingSettings(Settings):
+    def predictor(self):
+        return _Crashing(self.weights, threads=self.threads)
+
+
+def settings_for(weights, cls=Settings) -> Settings:
+    return cls(weights=str(weights), threshold=None, min_face_size=40, max_side=2048,
+               max_pixels=100_000_000, threads=1)
+
+
+def predict_with(settings: Settings, inputs, workers: int = 2, **options):
+    with WorkerPool(settings, workers, **options) as pool:
+        return list(pool.predict(inputs, len(inputs)))
+
+
+@pytest.fixture(scope="module")
+def with_crash(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dying")
+    for name in ("a.jpg", "b.jpg", "c_crash.jpg", "d.jpg", "e.jpg", "f.jpg"):
+        shutil.copy(EXAMPLES / "glasses.jpg", folder / name)
+    return expand_inputs([str(folder)])
+
+
+def test_a_worker_that_dies_costs_only_its_photo_and_is_replaced(with_crash, random_weights):
+    expected = predict_with(settings_for(random_weights), with_crash)
+    got = finished_within(120, lambda: predict_with(settings_for(random_weights, CrashingSettings), with_crash))
+    assert [p.name for p in got] == with_crash
+    crashed = [p for p in got if p.error is not None]
+    assert [p.name for p in crashed] == [with_crash[2]]
+    assert crashed[0].error.startswith("the worker process predicting this image died (killed by SIGKILL)")
+    assert [p for p in got if p.error is None] == [p for i, p in enumerate(expected) if i != 2]
+
+
+def test_workers_that_keep_dying_end_the_run_with_an_error_not_a_hang(tmp_path, random_weights):
+    for i in range(6):
+        shutil.copy(EXAMPLES / "glasses.jpg", tmp_path / f"crash{i}.jpg")
+    inputs = expand_inputs([str(tmp_path)])
+    with pytest.raises(WorkerError, match=r"worker processes died 3 times \(the last: killed by SIGKILL\)"):
+        finished_within(120, lambda: predict_with(settings_for(random_weights, CrashingSettings), inputs,
+                                                  max_restarts=2))
+
+
+def test_a_worker_that_cannot_build_its_predictor_says_why(tmp_path, random_weights):
+    settings = settings_for(tmp_path / "missing.onnx")
+    with pytest.raises(StartupError, match="model file not found"):
+        finished_within(120, lambda: predict_with(settings, [str(EXAMPLES / "glasses.jpg")]))
+
+
+def test_inputs_known_to_be_bad_reach_the_rows_through_the_workers(random_weights):
+    inputs = [ImageError("locked", "permission denied"), str(EXAMPLES / "glasses.jpg")]
+    got = predict_with(settings_for(random_weights), inputs, workers=1)
+    assert [(p.name, p.error) for p in got] == [("locked", "permission denied"), (inputs[1], None)]
+
+
+def test_bad_weights_with_workers_is_a_usage_error_naming_the_file(tmp_path, capsys):
+    weights = tmp_path / "missing.onnx"
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", str(EXAMPLES / "glasses.jpg"), "--weights", str(weights), "--workers", "2"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{weights}: model file not found" in err and "Traceback" not in err
