@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from glasses.weights import DEFAULT_WEIGHTS
     from relabel.export import ExportError
+    from relabel.suspects import ModelError
     from relabel.store import StoreError
     from glasses.manifest import ManifestError
     from webapp.connections import slow_client_protocol, slow_client_timeouts
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             desk = ReviewDesk.open(args.manifest, args.data, args.db or args.manifest.parent / "reviews.sqlite",
                                    predictor, export_to=args.export)
-        except (ManifestError, StoreError, ExportError) as err:
+        except (ManifestError, StoreError, ExportError, ModelError) as err:
             parser.error(f"cannot review: {err}")
     # The h11 protocol with limits on slow clients (webapp/connections.py), whether or not httptools is installed.
     uvicorn.run(create_app(AppContext(predictor, desk)), host=args.host, port=args.port,

@@ -18,7 +18,7 @@ from relabel.export import (corrected_manifest, held_out_path, overwritten_input
                             write_decisions)
 from relabel.imports import import_decisions
 from relabel.store import ReviewStore
-from relabel.suspects import rank_manifest
+from relabel.suspects import rank_manifest, review_labels
 
 EXIT_OK, EXIT_REFUSED = 0, 1   # usage errors exit 2, through argparse
 SUSPECT_COLUMNS = ("path", "label", "pred_prob", "score")
@@ -190,7 +190,9 @@ def _sheets(args, manifest) -> int:
             args.parser.error(f"--paths: {len(unknown)} paths are not in {manifest.path}, e.g. {unknown[0]}")
         suspects = [s for s in ranking.suspects if s.path in wanted]
     try:
-        sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet)
+        labels = review_labels(manifest)
+        words = {1: labels.word(labels.positive), 0: labels.word(labels.negative)}
+        sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet, words=words)
     except OSError as err:
         print(f"relabel sheets: {args.out}: cannot be written ({err.strerror or err})", file=sys.stderr)
         return EXIT_REFUSED

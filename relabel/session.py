@@ -28,7 +28,7 @@ from relabel.faces import FaceBoxes
 from relabel.store import KINDS, SKIP, Decision, NewDecision, ReviewStore, reviewer_name, reviewer_problem
 
 RECORDED, UNDONE = "recorded", "undone"
-from relabel.suspects import Box, Ranking, Suspect
+from relabel.suspects import Box, Ranking, Suspect, review_labels
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Item:
     data_root: Path
     source: str
     label: int                    # the given label
-    pred_prob: float | None       # the model's P(glasses)
+    pred_prob: float | None       # the model's probability of label 1 (P(glasses))
     score: float | None           # label quality: P(given label) (0 = surely wrong)
     rank: int                     # 1 = most suspect
     of: int                       # rows in the ranking
@@ -106,6 +106,12 @@ class ReviewSession:
         self.current: Item | None = None
         self.last_change: tuple[str, list[Decision]] | None = None
         self._move(0)
+
+    @property
+    def labels(self):
+        """The names of the manifest's labels 1 and 0 (glasses.labels.LabelNames): glasses / no_glasses, or
+        those of the attribute its `attribute` column names."""
+        return review_labels(self.manifest)
 
     @property
     def probabilities(self) -> str:

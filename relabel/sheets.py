@@ -32,7 +32,7 @@ CAPTION = 22          # pixels of text under each face
 COLUMNS = 6
 CONTEXT = 2.0         # shown side, as a multiple of the face box's longer side: brow, temples and forehead
 INDEX_COLUMNS = ("sheet", "number", "path", "label", "pred_prob", "score")
-LABEL_WORDS = {0: "no glasses", 1: "glasses"}
+LABEL_WORDS = {0: "no glasses", 1: "glasses"}   # a glasses manifest's; another attribute's: write_sheets' words
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ class Sheet:
 
 
 def write_sheets(suspects: Iterable[Suspect], data_root: Path, out: Path, per_sheet: int = 24,
-                 detector: FaceDetector | None = None) -> list[Sheet]:
+                 detector: FaceDetector | None = None, words: dict[int, str] = LABEL_WORDS) -> list[Sheet]:
     """Sheets of `suspects` in their order, and out/index.csv. Numbers run on across sheets (1, 2, ...), so a
-    number names one row of the whole review."""
+    number names one row of the whole review. `words`: how a tile names labels 1 and 0 (the attribute's)."""
     if per_sheet < 1:
         raise ValueError(f"per_sheet must be a positive number, got {per_sheet}")
     detector = detector or FaceDetector()
@@ -55,7 +55,7 @@ def write_sheets(suspects: Iterable[Suspect], data_root: Path, out: Path, per_sh
         part = suspects[start:start + per_sheet]
         name = out / f"sheet_{len(sheets) + 1:03d}.png"
         rows = [_index_row(name.name, start + i + 1, s) for i, s in enumerate(part)]
-        _draw_sheet([_tile(data_root, s, detector) for s in part], rows).save(name)
+        _draw_sheet([_tile(data_root, s, detector) for s in part], rows, words).save(name)
         sheets.append(Sheet(name, rows))
     with open(out / "index.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
@@ -95,7 +95,7 @@ def face_tile(image: Image.Image, box, side: int = TILE) -> Image.Image:
     return image.crop(region).resize((side, side), Image.LANCZOS)
 
 
-def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict]) -> Image.Image:
+def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict], words: dict[int, str]) -> Image.Image:
     lines = math.ceil(len(tiles) / COLUMNS)
     sheet = Image.new("RGB", (COLUMNS * TILE, lines * (TILE + CAPTION)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -108,7 +108,7 @@ def _draw_sheet(tiles: list[Image.Image | None], rows: list[dict]) -> Image.Imag
             sheet.paste(tile, (x + (TILE - tile.width) // 2, y + (TILE - tile.height) // 2))
         prob = f" p={row['pred_prob']:.2f}" if row["pred_prob"] != "" else " no face"
         colour = "darkred" if row["label"] == 1 else "black"
-        draw.text((x + 4, y + TILE + 2), f"#{row['number']} {LABEL_WORDS[row['label']]}{prob}", fill=colour,
+        draw.text((x + 4, y + TILE + 2), f"#{row['number']} {words[row['label']]}{prob}", fill=colour,
                   font=font)
         draw.rectangle((x, y, x + TILE - 1, y + TILE + CAPTION - 1), outline="grey")
     return sheet

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from glasses.errors import GlassesError
+from glasses.labels import GLASSES_LABELS, LabelNames, names_for
 from glasses.manifest import Manifest
 
 # Self-confidence without a class adjustment, as cleanlab's get_label_quality_scores(method="self_confidence")
@@ -26,7 +27,8 @@ Box = tuple[int, int, int, int]
 
 
 class ModelError(GlassesError, RuntimeError):
-    """The model that would score a manifest without pred_prob cannot be loaded; the message names the file."""
+    """The model that would score a manifest without pred_prob cannot be loaded or tells another attribute than
+    the manifest's labels are of; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,29 @@ def rank_manifest(manifest: Manifest, weights: Path | None = None, predictor=Non
     from glasses.weights import DEFAULT_WEIGHTS  # onnxruntime loads only when the model has to run
     weights = Path(weights or DEFAULT_WEIGHTS)
     predictor = predictor or load_predictor(weights)
+    problem = attribute_mismatch(manifest, predictor.labels)
+    if problem:
+        raise ModelError(problem, weights)
     pred_prob, boxes = model_probabilities(manifest, predictor)
     return rank(manifest, pred_prob, f"current model {weights.name}, run now (the manifest has no pred_prob)",
                 boxes)
+
+
+def attribute_mismatch(manifest: Manifest, labels) -> str | None:
+    """Why a model telling `labels.attribute` cannot rank `manifest`'s labels (those of another attribute:
+    P(glasses) says nothing of a Male label), or None when it can."""
+    wanted = review_labels(manifest).attribute
+    if labels.attribute == wanted:
+        return None
+    return (f"the model tells {labels.attribute} and {manifest.path.name}'s labels are of {wanted}: rank them with "
+            f"a {wanted} model (--weights), or give the manifest out-of-fold pred_prob (python -m training.oof "
+            f"--attribute {wanted})")
+
+
+def review_labels(manifest: Manifest) -> LabelNames:
+    """The names the review shows for a manifest's labels 1 and 0: its attribute column's (glasses.labels),
+    the glasses ones where it has none."""
+    return names_for(manifest.attribute) if manifest.attribute else GLASSES_LABELS
 
 
 def load_predictor(weights: Path):
@@ -93,7 +115,8 @@ def load_predictor(weights: Path):
 
 
 def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], list[Box | None]]:
-    """P(glasses) and box of the largest face in each image (the face training crops), NaN/None where none."""
+    """The model's probability (P(glasses) for the shipped model) and box of the largest face in each image (the
+    face training crops), NaN/None where none."""
     from glasses.images import ImageError
     from relabel.contained import read_contained
     pred_prob, boxes = [], []
@@ -102,7 +125,7 @@ def model_probabilities(manifest: Manifest, predictor) -> tuple[list[float], lis
             faces = predictor.predict(read_contained(manifest.data_root, row["path"]))
         except ImageError:
             faces = []
-        pred_prob.append(faces[0].glasses_prob if faces else math.nan)
+        pred_prob.append(faces[0].prob if faces else math.nan)
         boxes.append(faces[0].box if faces else None)
     return pred_prob, boxes
 

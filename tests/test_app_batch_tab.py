@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from glasses import Prediction, Predictor
+from glasses.labels import GLASSES_LABELS
 from webapp.batch_tab import classify_batch
 from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
@@ -18,7 +19,7 @@ class BrokenModel(Predictor):
     """A Predictor whose every photo fails in a way nobody foresaw (predict_many's handling is the real one)."""
 
     def __init__(self):
-        pass
+        self.labels = GLASSES_LABELS
 
     def predict_image(self, image, name=None, show_side=None):
         raise RuntimeError("cannot open /srv/secret/weights/glasses.pt: 'NoneType' object has no attribute 'get'")
@@ -42,7 +43,7 @@ class CountingModel(Predictor):
     """Classifies every photo as faceless, counting its calls."""
 
     def __init__(self):
-        self.calls = 0
+        self.calls, self.labels = 0, GLASSES_LABELS
 
     def predict_image(self, image, name=None, show_side=None):
         self.calls += 1

@@ -9,11 +9,12 @@ from PIL import Image
 
 from webapp.context import AppContext
 from webapp.model_tab import build_model_tab
+from glasses.labels import GLASSES_LABELS
 
 
 class FakePredictor:
     def __init__(self, weights: Path):
-        self.weights = weights
+        self.weights, self.labels = weights, GLASSES_LABELS
 
 
 def built(weights: Path) -> list:

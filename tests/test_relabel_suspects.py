@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from glasses.labels import GLASSES_LABELS
+
 from glasses.images import ImageError
 from glasses.manifest import load_manifest
 from glasses.prediction import FaceResult
@@ -59,6 +61,8 @@ def image_number(data: bytes) -> int:
 class FakePredictor:
     """Stands in for glasses.Predictor: a fixed answer per image; img03 cannot be read, img02 has no face. It is
     handed each image's bytes, read from inside the data folder."""
+
+    labels = GLASSES_LABELS
 
     def __init__(self, probs):
         self.probs, self.calls = probs, []

@@ -17,9 +17,10 @@ from torchvision.transforms import v2
 
 from glasses.crop import DEFAULT_MARGIN
 from glasses.errors import GlassesError
-from glasses.manifest import DEFAULT_DATA, ManifestError, load_manifest
+from glasses.labels import DEFAULT_ATTRIBUTE, LabelNameError, LabelNames, names_for
+from glasses.manifest import DEFAULT_DATA, Manifest, ManifestError, load_manifest
 from training import crops as crop_cache
-from training.sources import IMPORTERS, build_manifest
+from training.sources import IMPORTERS, UnknownAttributeError, build_manifest
 
 
 class TrainingSetupError(GlassesError, ValueError):
@@ -98,6 +99,7 @@ class Prepared:
     rows: list[dict]
     crops: crop_cache.Crops
     size: int
+    attribute: str = DEFAULT_ATTRIBUTE   # what `label` is of (glasses.labels)
 
     def column(self, name: str) -> np.ndarray:
         return np.array([row[name] for row in self.rows])
@@ -134,11 +136,22 @@ class Prepared:
 
 
 def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit: int | None, size: int,
-            workers: int, cache_dir: Path) -> Prepared:
+            workers: int, cache_dir: Path, attribute: str | None = None) -> Prepared:
     """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops.
     `sources` keeps only the rows of those sources; None keeps every row of a given manifest (a team's own
-    photos too) and builds one from every importer. Raises TrainingSetupError naming what cannot be used."""
-    rows = _given_manifest(manifest, data) if manifest else build_manifest(data, _importers(sources))
+    photos too) and builds one from every importer. `attribute` (default: the given manifest's, else
+    Eyeglasses) is what the labels are of: the importers read that column, leaving out sources without it.
+    Raises TrainingSetupError naming what cannot be used."""
+    if manifest:
+        given = _given_manifest(manifest, data)
+        rows = given.rows
+        attribute = attribute_of_rows(attribute, given)
+    else:
+        attribute = attribute or DEFAULT_ATTRIBUTE
+        try:
+            rows = build_manifest(data, _importers(sources), attribute)
+        except UnknownAttributeError as err:
+            raise TrainingSetupError(f"--attribute: {err}") from err
     if manifest and sources:
         absent = sorted(set(sources) - {row["source"] for row in rows})
         if absent:
@@ -146,17 +159,37 @@ def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit:
         rows = [row for row in rows if row["source"] in sources]
     rows = select(rows, limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)
-    return Prepared(rows, crops, size)
+    return Prepared(rows, crops, size, attribute)
 
 
-def _given_manifest(path: Path, data: Path) -> list[dict]:
-    """The rows of a manifest someone wrote (the relabel export, a team's own), checked as the relabel workflow
-    checks it: every bad row (a path out of the data folder or missing, a label not 0/1, an unknown split, the
-    same image twice) named by line, and nothing trained, rather than a traceback halfway."""
+def _given_manifest(path: Path, data: Path) -> Manifest:
+    """A manifest someone wrote (the relabel export, a team's own), checked as the relabel workflow checks it:
+    every bad row (a path out of the data folder or missing, a label not 0/1, an unknown split, the same image
+    twice) named by line, and nothing trained, rather than a traceback halfway."""
     try:
-        return load_manifest(path, data).rows
+        return load_manifest(path, data)
     except ManifestError as err:
         raise TrainingSetupError(f"cannot train on {err}") from err
+
+
+def attribute_of_rows(asked: str | None, manifest: Manifest | None) -> str:
+    """The attribute a run trains: `asked` (--attribute), else the given manifest's `attribute` column, else
+    Eyeglasses. Raises TrainingSetupError when --attribute names another than the manifest's column does."""
+    recorded = manifest.attribute if manifest else None
+    if asked and recorded and asked != recorded:
+        raise TrainingSetupError(f"--attribute {asked}: the labels of {manifest.path} are of {recorded} (its "
+                                 "attribute column)")
+    return asked or recorded or DEFAULT_ATTRIBUTE
+
+
+def label_names(attribute: str, given: list[str] | None) -> LabelNames:
+    """The label names a model of `attribute` records: `given` (--label-names POSITIVE NEGATIVE), else
+    glasses.labels.names_for's. Raises TrainingSetupError for names that cannot be used."""
+    try:
+        return LabelNames(*given, attribute=attribute) if given else names_for(attribute)
+    except LabelNameError as err:
+        raise TrainingSetupError(f"--label-names: {err}" if given else
+                                 f"--attribute {attribute}: {err}; name the labels with --label-names") from err
 
 
 def _importers(sources: list[str] | None) -> list[str]:
@@ -175,6 +208,13 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", nargs="+", metavar="SOURCE",
                         help="use only the rows of these sources (default: every row of --manifest; without one, "
                              f"every importer: {', '.join(IMPORTERS)})")
+    parser.add_argument("--attribute", metavar="NAME",
+                        help="the binary attribute to learn: a CelebA-HQ column such as Wearing_Hat or Male; "
+                             "sources that do not label it are left out (default: --manifest's attribute column, "
+                             f"else {DEFAULT_ATTRIBUTE})")
+    parser.add_argument("--label-names", nargs=2, metavar=("POSITIVE", "NEGATIVE"),
+                        help="the model's names for a face with the attribute and one without (default: from the "
+                             "attribute: Eyeglasses -> glasses no_glasses, Wearing_Hat -> hat no_hat)")
     parser.add_argument("--limit", type=int, help="use at most this many rows per source and split (smoke runs)")
     parser.add_argument("--size", type=int, default=96, help="face crop side in pixels")
     parser.add_argument("--workers", type=int, default=2, help="processes for face detection")

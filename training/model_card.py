@@ -75,8 +75,13 @@ def _trust_sections(card: dict) -> list[str]:
 
 def _markdown(card: dict) -> str:
     model, data = card["model"], card["data"]
+    positive, negative = (card["labels"]["positive"], card["labels"]["negative"]) if "labels" in card \
+        else ("glasses", "no_glasses")
+    attribute = card.get("attribute", "Eyeglasses")
     lines = [
-        "# glasses model card", "",
+        f"# {positive} model card", "",
+        *([f"**Attribute** `{attribute}` (1 = `{positive}`, 0 = `{negative}`): the labels this model learnt, and "
+           "the words every surface shows for its answers.", ""] if attribute != "Eyeglasses" else []),
         f"{model.get('architecture', 'GlassesNet')} ({model['parameters']:,} parameters, "
         f"{model['file']}: {model['size_bytes'] / 1e6:.2f} MB), "
         f"input {model['input_size']}x{model['input_size']} face crops ({card.get('detector', 'MTCNN')} box + "
@@ -99,8 +104,8 @@ def _markdown(card: dict) -> str:
         "| source | face found | no face |", "|---|---|---|",
         *[f"| {src} | {counts.get('ok', 0):,} | {counts.get('no_face', 0):,} |"
           for src, counts in data["face_detection"].items()], "",
-        "## Test metrics (glasses class; every test photo, one in which no face was found scored 0)", "",
-        "| source | n | glasses | accuracy | precision | recall | F1 | ROC-AUC | not detected |",
+        f"## Test metrics ({positive} class; every test photo, one in which no face was found scored 0)", "",
+        f"| source | n | {positive} | accuracy | precision | recall | F1 | ROC-AUC | not detected |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for src, m in card["test_metrics"].items():

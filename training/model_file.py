@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from glasses.labels import GLASSES_LABELS, LabelNames
 from glasses.mirror import EVERY_FACE, NO_FACE
 from glasses.weights import ModelFileError
 from training.glasses_net import GlassesNet
@@ -19,13 +20,17 @@ FORMAT_VERSION = 1
 
 
 def save_model(model: GlassesNet | LiteNet, path: Path, input_size: int, crop_margin: float,
-               threshold: float, mirror_average: bool = False, mirror_band: float | None = None) -> None:
+               threshold: float, mirror_average: bool = False, mirror_band: float | None = None,
+               labels: LabelNames = GLASSES_LABELS) -> None:
     """`mirror_average`: the threshold was chosen on logits averaged with the mirror image's, so inference
-    averages them too, for faces within `mirror_band` of the threshold's logit (None: every face; glasses.mirror)."""
+    averages them too, for faces within `mirror_band` of the threshold's logit (None: every face; glasses.mirror).
+    `labels`: the attribute the model tells and its names for the two answers (glasses.labels), which the
+    export carries and every surface shows."""
     band = (EVERY_FACE if mirror_band is None else mirror_band) if mirror_average else NO_FACE
     torch.save({"format_version": FORMAT_VERSION, "state_dict": model.state_dict(),
                 "config": {"input_size": input_size, "crop_margin": crop_margin, "mirror_average": mirror_average,
-                           "mirror_band": band, **model.config()},
+                           "mirror_band": band, "attribute": labels.attribute, "labels": list(labels.pair),
+                           **model.config()},
                 "threshold": threshold}, path)
 
 

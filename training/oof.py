@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from glasses.errors import GlassesError
 from glasses.manifest import write_manifest
+from glasses.labels import DEFAULT_ATTRIBUTE
 from training.data import add_data_arguments, augmentations, prepare
 from training.loop import fit, predict
 from training.metrics import summarize
@@ -54,7 +55,8 @@ def main(argv=None) -> int:
 def run(args: argparse.Namespace) -> int:
     """The folds of `args`, and the manifest with their out-of-fold pred_prob."""
     torch.manual_seed(args.seed)
-    data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers, args.cache_dir)
+    data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers,
+                   args.cache_dir, args.attribute)
     found = np.flatnonzero(data.crops.found)
     labels, groups = data.labels[found], data.column("group")[found]
     groups = np.char.add(data.column("source")[found].astype(str), np.char.add("/", groups.astype(str)))
@@ -72,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         pred[held_mask] = predict(model, held_set, device=args.device)  # last epoch: no held-out choice
         report.append({"fold": k, "rows": int(held_mask.sum()), "history": result.history})
     oof = summarize(data.labels[found], pred[found], 0.5)
-    rows = [dict(row, pred_prob="" if np.isnan(p) else round(float(p), 5)) for row, p in zip(data.rows, pred)]
+    # A manifest of another attribute than glasses says so, for the relabel workflow to name what it reviews.
+    named = {"attribute": data.attribute} if data.attribute != DEFAULT_ATTRIBUTE else {}
+    rows = [dict(row, pred_prob="" if np.isnan(p) else round(float(p), 5), **named)
+            for row, p in zip(data.rows, pred)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_manifest(rows, args.out)
     summary = {"out_of_fold_at_0.5": oof, "not_detected": int(len(data.rows) - len(found)), "folds": report}

@@ -4,6 +4,11 @@
 
 A row is `path,label,source,group,split`: `path` relative to the data folder, `label` 1 = glasses worn,
 `group` the person where the data has persons (splits never divide a person), `split` train/val/test.
+
+Any other binary attribute of the data works the same way (`--attribute Wearing_Hat`: label 1 = hat worn):
+CelebA-HQ has 40 such columns; the other sources label glasses only, so for any other attribute they are left
+out, and `build_manifest` says so. A manifest of another attribute carries it in an `attribute` column, which
+the relabel workflow reads to name what it reviews.
 """
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ import csv
 import hashlib
 import sys
 from pathlib import Path
+
+from glasses.errors import GlassesError
+from glasses.labels import DEFAULT_ATTRIBUTE
 
 TEST_FRACTION = 0.1
 VAL_FRACTION = 0.1
@@ -30,14 +38,33 @@ def _row(path: Path, root: Path, label: int, source: str, group: str) -> dict:
             "group": group, "split": split_for(f"{source}/{group}")}
 
 
-def celeba_hq(root: Path) -> list[dict]:
-    """CelebAMask-HQ attribute file: a count line, a names line, then `<file> v1 ... v40` in +1/-1.
+class UnknownAttributeError(GlassesError, ValueError):
+    """An attribute no source of the data labels; the message lists the ones there are."""
+
+
+CELEBA_ATTRIBUTES_FILE = Path("celeba_hq") / "CelebAMask-HQ-attribute-anno.txt"
+
+
+def celeba_attributes(root: Path) -> list[str]:
+    """The attribute columns CelebA-HQ's file names (its second line), in order."""
+    with open(root / CELEBA_ATTRIBUTES_FILE) as f:
+        f.readline()
+        return f.readline().split()
+
+
+def celeba_hq(root: Path, attribute: str = DEFAULT_ATTRIBUTE) -> list[dict]:
+    """CelebAMask-HQ attribute file: a count line, a names line, then `<file> v1 ... v40` in +1/-1; the label is
+    the `attribute` column's.
 
     It names no person, so each image is its own group.
     """
     folder = root / "celeba_hq"
-    lines = (folder / "CelebAMask-HQ-attribute-anno.txt").read_text().splitlines()
-    column = lines[1].split().index("Eyeglasses") + 1
+    lines = (root / CELEBA_ATTRIBUTES_FILE).read_text().splitlines()
+    names = lines[1].split()
+    if attribute not in names:
+        raise UnknownAttributeError(f"{root / CELEBA_ATTRIBUTES_FILE} has no column {attribute!r}; its columns: "
+                              f"{', '.join(names)}")
+    column = names.index(attribute) + 1
     rows = []
     for line in lines[2:]:
         fields = line.split()
@@ -78,8 +105,28 @@ def yalefaces(root: Path) -> list[dict]:
 IMPORTERS = {"celeba_hq": celeba_hq, "olivetti": olivetti, "cmu_faces": cmu_faces, "yalefaces": yalefaces}
 
 
-def build_manifest(root: Path, sources=tuple(IMPORTERS)) -> list[dict]:
-    return [row for name in sources for row in IMPORTERS[name](root)]
+def sources_with(attribute: str, root: Path, sources=tuple(IMPORTERS)) -> tuple[list[str], list[str]]:
+    """Which of `sources` label `attribute` and which do not: (kept, left out). Raises UnknownAttributeError when
+    none does, listing the attributes there are."""
+    kept = [name for name in sources
+            if attribute == DEFAULT_ATTRIBUTE or (name == "celeba_hq" and attribute in celeba_attributes(root))]
+    if not kept:
+        known = celeba_attributes(root) if "celeba_hq" in sources else [DEFAULT_ATTRIBUTE]
+        raise UnknownAttributeError(f"no source of {', '.join(sources)} labels {attribute!r}; the attributes there "
+                              f"are: {', '.join(known)}")
+    return kept, [name for name in sources if name not in kept]
+
+
+def build_manifest(root: Path, sources=tuple(IMPORTERS), attribute: str = DEFAULT_ATTRIBUTE,
+                   say=lambda message: print(message, file=sys.stderr)) -> list[dict]:
+    """Every labelled photo of `sources` for `attribute`; sources that do not label it are left out, and `say`
+    is told which. Rows of any attribute but the default carry it in an `attribute` column."""
+    if attribute == DEFAULT_ATTRIBUTE:
+        return [row for name in sources for row in IMPORTERS[name](root)]
+    kept, left_out = sources_with(attribute, root, sources)
+    if left_out:
+        say(f"left out {', '.join(left_out)}: no {attribute} labels there (only celeba_hq has other attributes)")
+    return [dict(row, attribute=attribute) for row in celeba_hq(root, attribute)] if kept else []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +136,16 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Write the importers' manifest: every labelled photo, raw labels.")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder the sources are under")
     parser.add_argument("--sources", nargs="+", choices=list(IMPORTERS), default=list(IMPORTERS))
+    parser.add_argument("--attribute", default=DEFAULT_ATTRIBUTE,
+                        help="the binary attribute the labels are of: a CelebA-HQ column (default: %(default)s)")
     parser.add_argument("--out", type=Path, required=True, help="the manifest CSV to write")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         parser.error(f"--data {args.data}: not a folder")
-    rows = build_manifest(args.data, args.sources)
+    try:
+        rows = build_manifest(args.data, args.sources, args.attribute)
+    except UnknownAttributeError as err:
+        parser.error(str(err))
     write_manifest(rows, args.out)
     print(f"{len(rows)} rows -> {args.out}")
     return 0

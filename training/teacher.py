@@ -88,7 +88,8 @@ def run(args: argparse.Namespace, argv) -> int:
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     args.run_dir.mkdir(parents=True, exist_ok=True)
-    data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers, args.cache_dir)
+    data = prepare(args.data, args.manifest, args.sources, args.limit, args.size, args.workers,
+                   args.cache_dir, args.attribute)
     train_set = data.dataset(data.mask("train"), augmentations())
     val_set, test_set = data.dataset(data.mask("val")), data.dataset(data.mask("test"))
     teacher = Teacher()

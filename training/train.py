@@ -1,7 +1,8 @@
 """Train the shipped classifier on face crops of the manifest, pick its threshold on validation, and write
-weights/glasses.pt with its model card and plots.
+weights/glasses.pt with its model card and plots (or, for another attribute, e.g. hat.pt: docs/training.md).
 
     python -m training.train --data ../shared/data --epochs 20 [--teacher runs/teacher/teacher.pt]
+    python -m training.train --attribute Wearing_Hat --epochs 8 --out runs/hat      # writes runs/hat/hat.pt
     python -m training.train --data ../shared/data --architecture LiteNet --epochs 4 --lr 1e-3 --teacher ...
     torchrun --nproc-per-node 2 -m training.train ...      # several GPUs or machines (DDP)
 
@@ -36,7 +37,7 @@ from training.glasses_net import GlassesNet
 from training.export import export_beside
 from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
-from training.data import TrainingSetupError, add_data_arguments, Prepared, augmentations, prepare
+from training.data import TrainingSetupError, add_data_arguments, Prepared, augmentations, label_names, prepare
 from glasses.manifest import ManifestError, load_manifest
 from training.loop import fit, predict, rank
 from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
@@ -92,7 +93,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="repeat the training rows of smaller sources until each is at least this share")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    parser.add_argument("--out", type=Path, default=Path("weights"), help="where the model and its card go")
+    parser.add_argument("--out", type=Path, default=Path("weights"),
+                        help="where the model (POSITIVE.pt and .onnx: glasses.pt, hat.pt) and its card go")
     return parser.parse_args(argv)
 
 
@@ -112,7 +114,8 @@ def start_distributed(device: str) -> str:
 def prepare_once(args: argparse.Namespace, size: int) -> Prepared:
     """Under DDP process 0 detects and caches the crops; the others then read the cache."""
     def load() -> Prepared:
-        return prepare(args.data, args.manifest, args.sources, args.limit, size, args.workers, args.cache_dir)
+        return prepare(args.data, args.manifest, args.sources, args.limit, size, args.workers, args.cache_dir,
+                       args.attribute)
     if not dist.is_initialized():
         return load()
     data = load() if rank() == 0 else None
@@ -135,12 +138,15 @@ def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, list[dict
     if not args.decisions:
         return None, None
     from training.provenance import ProvenanceError, read_decisions
+    from training.data import attribute_of_rows
     from training.sources import build_manifest
     if not args.manifest:
         raise TrainingSetupError("--decisions needs --manifest: the corrected manifest those decisions made")
     try:
         read_decisions(args.decisions)
-        return build_manifest(args.data), load_manifest(args.manifest, args.data).rows
+        listed = load_manifest(args.manifest, args.data)
+        raw = build_manifest(args.data, attribute=attribute_of_rows(args.attribute, listed), say=lambda _: None)
+        return raw, listed.rows
     except (ProvenanceError, ManifestError, OSError) as err:
         raise TrainingSetupError(f"--decisions: {err}") from err
 
@@ -257,6 +263,7 @@ def run(args: argparse.Namespace, argv) -> int:
 
     raw_rows, listed_rows = label_origin(args)
     data = prepare_once(args, args.size)
+    labels = label_names(data.attribute, args.label_names)
     if args.manifest and listed_rows is None:   # every row of the file, whatever --sources and --limit kept
         listed_rows = load_manifest(args.manifest, args.data).rows
     detection = data.detection_counts()
@@ -294,8 +301,8 @@ def run(args: argparse.Namespace, argv) -> int:
     test, curves = evaluate(classifier, data, threshold, band)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    weights_path = args.out / "glasses.pt"
-    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band)
+    weights_path = args.out / f"{labels.positive}.pt"
+    save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band, labels)
     onnx_path = export_beside(weights_path)
     robustness = corrupted_test(onnx_path, data, args) if args.robustness else None
     plots = write_plots(args.out / "plots", result.history, curves, threshold)
@@ -306,8 +313,10 @@ def run(args: argparse.Namespace, argv) -> int:
                   "size_bytes": onnx_path.stat().st_size, "input_size": args.size,
                   "crop_margin": DEFAULT_MARGIN},
         "detector": crop_cache.DETECTOR_NAME,
+        "attribute": labels.attribute,
+        "labels": {"positive": labels.positive, "negative": labels.negative},
         "threshold": threshold,
-        "threshold_rule": "maximises F1 of the glasses class on the validation split"
+        "threshold_rule": f"maximises F1 of the {labels.positive} class on the validation split"
                           + (", with mirror averaging (glasses/mirror.py)" if args.mirror_average else ""),
         "mirror_average": args.mirror_average,
         "mirror_band": band,

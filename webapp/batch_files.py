@@ -14,6 +14,7 @@ from pathlib import Path
 
 from glasses import Prediction
 from glasses.prediction import printable
+from glasses.prediction import COLUMNS
 from glasses.report import PredictionWriter
 from webapp.face_table import headline
 from webapp.result_files import overlay_name, overlay_path_in_zip, unique
@@ -29,14 +30,14 @@ class BatchFiles:
     `show_side`), then `close`; `csv_path`, `zip_path` (None when no photo could be drawn) and `gallery`
     ((path, caption) pairs) are what the tab shows."""
 
-    def __init__(self, folder: Path, gallery_max: int = GALLERY_MAX):
+    def __init__(self, folder: Path, columns: tuple[str, ...] = COLUMNS, gallery_max: int = GALLERY_MAX):
         self.folder = folder
         self.gallery_max = gallery_max
         self.csv_path = folder / CSV_NAME
         self.zip_path: Path | None = folder / ZIP_NAME
         self.gallery: list[tuple[str, str]] = []
         self._csv = open(self.csv_path, "w", newline="", encoding="utf-8")
-        self._writer = PredictionWriter("csv", self._csv)
+        self._writer = PredictionWriter("csv", self._csv, columns=columns)   # the served model's columns
         self._zip = zipfile.ZipFile(self.zip_path, "w", zipfile.ZIP_STORED)   # JPEGs do not compress further
         self._zipped: set[str] = set()
         self._files: set[str] = {CSV_NAME, ZIP_NAME}

@@ -15,11 +15,11 @@ from typing import NamedTuple
 import gradio as gr
 
 from glasses import ImageError
-from glasses.prediction import COLUMNS
+from glasses.prediction import columns
 from webapp.batch_files import GALLERY_MAX, BatchFiles
 from webapp.batch_inputs import BatchItem, batch_items
 from webapp.context import AppContext
-from webapp.face_table import COUNT_COLUMNS, batch_table, counts, summary
+from webapp.face_table import batch_table, count_columns, counts, summary
 from webapp.limits import BATCH_TIME_BUDGET_S
 from webapp.result_files import result_folder
 from webapp.shared_predictor import SHOWN_SIDE, UNEXPECTED_ERROR, SharedPredictor
@@ -47,7 +47,7 @@ def build_batch_tab(context: AppContext) -> None:
             files = gr.File(label="Photos, or zips of photos", file_count="multiple", type="filepath",
                             height=FILE_LIST_HEIGHT, elem_id="batch-files")
             run = gr.Button("Classify all", variant="primary", elem_id="batch-run")
-            tally = gr.Dataframe(headers=COUNT_COLUMNS, label="Counts", interactive=False, elem_id="batch-counts")
+            tally = gr.Dataframe(headers=count_columns(predictor.labels), label="Counts", interactive=False, elem_id="batch-counts")
             verdict = gr.Markdown(elem_id="batch-summary")
             download = gr.File(label="CSV", interactive=False, elem_id="batch-csv")
             drawings = gr.File(label="Photos with their faces drawn (zip)", interactive=False, elem_id="batch-zip")
@@ -55,7 +55,7 @@ def build_batch_tab(context: AppContext) -> None:
             gallery = gr.Gallery(label=f"Faces drawn (the first {GALLERY_MAX} photos; all are in the zip)",
                                  columns=4, height=460, object_fit="contain", interactive=False,
                                  buttons=["download", "fullscreen"], elem_id="batch-gallery")
-    table = gr.Dataframe(headers=list(COLUMNS), label="One row per face", interactive=False, elem_id="batch-table")
+    table = gr.Dataframe(headers=list(columns(predictor.labels)), label="One row per face", interactive=False, elem_id="batch-table")
 
     def on_run(files: list[str] | None, progress=gr.Progress()):
         return tuple(classify_batch(predictor, files or [], progress))
@@ -75,7 +75,7 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress,
     folder = result_folder(_FOLDER_PREFIX)
     rows: list[dict] = []
     try:
-        with BatchFiles(folder) as written:
+        with BatchFiles(folder, columns(predictor.labels)) as written:
             for prediction in progress.tqdm(results, total=len(items), desc="Classifying", unit="files"):
                 written.add(prediction)
                 rows += prediction.rows()
@@ -83,8 +83,9 @@ def classify_batch(predictor: SharedPredictor, paths: list[str], progress,
         shutil.rmtree(folder, ignore_errors=True)
         raise
     zip_path = None if written.zip_path is None else str(written.zip_path)
-    return BatchResult(batch_table(rows), str(written.csv_path), summary(rows), counts(len(items), rows),
-                       written.gallery, zip_path)
+    labels = predictor.labels
+    return BatchResult(batch_table(rows, labels), str(written.csv_path), summary(rows, labels),
+                       counts(len(items), rows, labels), written.gallery, zip_path)
 
 
 def _within_budget(items: list[BatchItem], budget_s: float):

@@ -16,7 +16,7 @@ import gradio as gr
 
 from glasses import FaceResult, ImageError, Prediction
 from webapp.context import AppContext
-from webapp.face_table import PHOTO_COLUMNS, headline, photo_table, summary
+from webapp.face_table import headline, photo_columns, photo_table, summary
 from webapp.markdown_text import literal
 from webapp.result_files import overlay_name, result_folder
 from webapp.shared_predictor import SharedPredictor
@@ -40,9 +40,11 @@ def build_classify_tab(context: AppContext) -> None:
             verdict = gr.Markdown(elem_id="verdict")
             overlay = gr.Image(label="Faces", format="jpeg", interactive=False, buttons=["download", "fullscreen"],
                                elem_id="overlay")
-            threshold = gr.Slider(0, 1, value=predictor.threshold, step=0.01, label="Glasses threshold",
-                                  info="glasses_prob at or above this is labelled glasses; the default is the "
-                                       "model's, chosen on validation data", elem_id="threshold")
+            labels = predictor.labels   # the served model's words: glasses / no_glasses for the shipped one
+            threshold = gr.Slider(0, 1, value=predictor.threshold, step=0.01,
+                                  label=f"{labels.word(labels.positive).capitalize()} threshold",
+                                  info=f"{labels.prob_key} at or above this is labelled {labels.positive}; the "
+                                       "default is the model's, chosen on validation data", elem_id="threshold")
     examples = example_photos()
     if examples:
         # Not cached (cache_examples=False, which a Space would otherwise turn on): the click sets the photo,
@@ -51,7 +53,7 @@ def build_classify_tab(context: AppContext) -> None:
                                                           "they were made: docs/examples.md)",
                             cache_examples=False, examples_per_page=len(examples), elem_id="classify-examples",
                             api_name="load_example")
-    table = gr.Dataframe(headers=PHOTO_COLUMNS, label="Faces, largest first (probabilities in percent)",
+    table = gr.Dataframe(headers=photo_columns(predictor.labels), label="Faces, largest first (probabilities in percent)",
                          interactive=False, elem_id="faces-table")
     raw = gr.JSON(label="JSON (as POST /api/classify returns it)", elem_id="faces-json")
     found = gr.State()   # (path, name, faces) of the last photo, for re-labelling without the model
@@ -115,13 +117,13 @@ def rethreshold(predictor: SharedPredictor, found: tuple[str, str, tuple[FaceRes
     except ImageError:
         raise gr.Error(f"{name}: the uploaded photo is gone from the server; upload it again",
                        print_exception=False) from None
-    return _show(Prediction(name, photo.full_size, faces, photo=photo), threshold)
+    return _show(Prediction(name, photo.full_size, faces, photo=photo, labels=predictor.labels), threshold)
 
 
 def _show(result: Prediction, threshold: float):
     """Overlay (a file), table, JSON, verdict and headline of `result` labelled at `threshold`."""
     shown = result.with_threshold(threshold)
-    verdict = summary(shown.rows()) if shown.faces else "no face found"
+    verdict = summary(shown.rows(), shown.labels) if shown.faces else "no face found"
     return (write_overlay(shown), photo_table(shown), shown.to_dict(), f"**{literal(result.name)}**: {verdict}",
             headline(shown))
 

@@ -17,7 +17,7 @@ _REVIEW_COUNTS = [("reviewed", "reviewed"), ("flipped_to_glasses", "flipped to g
 
 
 def test_metrics(card: dict) -> Table:
-    """One row per source of the test split (and `all`), the glasses class's figures."""
+    """One row per source of the test split (and `all`), the positive class's figures (glasses)."""
     headers = ["source"] + [title for _, title in _METRICS]
     rows = [[source] + [_cell(figures.get(key)) for key, _ in _METRICS]
             for source, figures in card.get("test_metrics", {}).items()]

@@ -29,7 +29,8 @@ def build_model_tab(context: AppContext) -> None:
         return
     card = _card(card_json)
     for label, (headers, rows), elem_id in (
-            ("Test metrics per source (glasses class)", model_card_tables.test_metrics(card), "model-test-metrics"),
+            (f"Test metrics per source ({context.predictor.labels.positive} class)", model_card_tables.test_metrics(card),
+             "model-test-metrics"),
             ("Labels reviewed by eye, per source", model_card_tables.reviews(card), "model-reviews"),
             ("Provenance", model_card_tables.provenance(card), "model-provenance")):
         if rows:

@@ -31,16 +31,14 @@ from webapp.review_desk import ReviewDesk
 from webapp.review_grid import GRID_CSS, PAGE_SIZE, StaleAnswer, answer_kinds, new_page, page_html
 from webapp.review_keys import ACCEPT_JS, ACCEPT_SETTLED_JS, HELP_CSS, UNDO_KEY, help_html, hotkeys_js
 from webapp.review_stats_view import stats_markdown
-from webapp.review_words import LABEL_WORDS, change_line, history_choice
+from webapp.review_words import Words, change_line, history_choice, label_words
 
 # decision -> (button text before a reviewer starts, key); the keys are wired up by HOTKEYS_JS, which the server
 # adds to the page. Keep and flip name the label once an image shows (_decision_buttons).
 DECISIONS = {KEEP: ("Keep label", "k"), FLIP: ("Flip label", "f"), NO_FACE: ("No face / not a person", "n"),
              UNSURE: ("Unsure", "u"), SKIP: ("Skip", "s")}
-LABEL_NAMES = {1: "glasses (1)", 0: "no glasses (0)"}
 # The given-label filter's choices carry the labels as the strings "1" and "0": Gradio's API description
 # lists a CheckboxGroup's values as strings, so a caller who sends what it says is understood.
-LABEL_CHOICES = [(name, str(label)) for label, name in LABEL_NAMES.items()]
 # Images smaller than this on their long side (Olivetti's 64 px, CelebA-HQ's 256 px) are enlarged to it, so
 # the face fills the frame and the caption drawn on it can be read.
 SHOWN_SIDE = 640
@@ -62,8 +60,11 @@ HELP_HTML = help_html([(key, f"one image at a time: {text.lower()}") for text, k
 def build_relabel_tab(context: AppContext) -> None:
     """The tab for the desk of an app started with --manifest (webapp.ui leaves the tab out otherwise)."""
     desk = context.desk
+    words = label_words(desk.labels)
+    label_choices = [(_label_name(words, label), str(label)) for label in (1, 0)]
     with gr.Row(equal_height=True):
-        gr.Markdown(f"Reviewing {code(desk.manifest.path.name)} ({len(desk.manifest.rows):,} rows). Each decision "
+        gr.Markdown(f"Reviewing {code(desk.manifest.path.name)} ({len(desk.manifest.rows):,} rows): labels of "
+                    f"{code(desk.labels.attribute)}, 1 = {words[1]}, 0 = {words[0]}. Each decision "
                     f"is stored at once in {code(str(desk.store.path))}, with your name. In the grid, click a crop "
                     f"(or press its key) to flip its label, then **Enter** records the page. Press **?** for every "
                     f"key.", scale=8)
@@ -73,7 +74,7 @@ def build_relabel_tab(context: AppContext) -> None:
         start = gr.Button("Start reviewing", variant="primary", scale=1, elem_id="review-start")
     with gr.Row():
         sources = gr.CheckboxGroup(desk.sources, value=desk.sources, label="Source", elem_id="review-sources")
-        labels = gr.CheckboxGroup(LABEL_CHOICES, value=[value for _, value in LABEL_CHOICES],
+        labels = gr.CheckboxGroup(label_choices, value=[value for _, value in label_choices],
                                   label="Given label", elem_id="review-labels")
         statuses = gr.CheckboxGroup(list(outcome.STATUSES), value=[outcome.UNREVIEWED], label="Status",
                                     info="unreviewed: nobody has decided it yet", elem_id="review-statuses")
@@ -236,7 +237,8 @@ def undo_chosen(session: ReviewSession | None, chosen):
         raise gr.Error(str(err), print_exception=False) from None
     except StoreError as err:
         raise gr.Error(str(err)) from None
-    return change_line(session.last_change, UNDO_KEY), _history(session), _progress(session.progress())
+    return (change_line(session.last_change, UNDO_KEY, label_words(session.labels)), _history(session),
+            _progress(session.progress()))
 
 
 @one_at_a_time
@@ -299,7 +301,7 @@ def _filters(sources: list[str], labels: list[str], statuses: list[str]) -> Filt
             raise ValueError(f"Tick at least one {what}: with none, no image would show.")
     unknown = [label for label in labels if str(label) not in ("0", "1")]
     if unknown:
-        raise ValueError(f"a given label is 1 (glasses) or 0 (no glasses), not {unknown[0]!r}")
+        raise ValueError(f"a given label is 1 or 0, not {unknown[0]!r}")
     return Filters(sources=frozenset(sources), labels=frozenset(int(label) for label in labels),
                    statuses=frozenset(statuses))
 
@@ -310,38 +312,45 @@ def _view(session: ReviewSession, mode: str = SINGLE):
     HTML) and which view shows. The single view's picture is read only in that view, the grid's crops only in
     the grid; the item text (the current row, the page's first in the grid) is cheap and always written."""
     progress = session.progress()   # counted once: it reads every row's status
+    words = label_words(session.labels)
     if mode == GRID:
         page = new_page(session)   # the page starts at the first row still to show: session.current
         picture, unreadable = gr.skip(), None
-        grid = (page, page_html(page, _empty_text(session, progress)))
+        grid = (page, page_html(page, _empty_text(session, progress), words))
     else:
-        picture, unreadable = _picture(session.current)
+        picture, unreadable = _picture(session.current, words)
         grid = (None, gr.skip())   # no page is on screen any more: an answer for the last one records nothing
     current = session.current
     return (session, current.path if current else "", picture, _describe(session, progress, unreadable),
-            _progress(progress), *_decision_buttons(current),
-            change_line(session.last_change, UNDO_KEY), _history(session), *grid, *_layout(mode))
+            _progress(progress), *_decision_buttons(current, words),
+            change_line(session.last_change, UNDO_KEY, words), _history(session), *grid, *_layout(mode))
 
 
 def _layout(mode: str):
     return gr.update(visible=mode == GRID), gr.update(visible=mode != GRID)
 
 
-def _decision_buttons(current: Item | None):
+def _label_name(words: Words, label: int) -> str:
+    """A label as the filters and the item text name it: "glasses (1)"."""
+    return f"{words[label]} ({label})"
+
+
+def _decision_buttons(current: Item | None, words: Words):
     """Keep and flip name the label they give the image on screen: "Keep: no glasses", "Flip to glasses"."""
     if current is None:
         return tuple(gr.update(value=f"{DECISIONS[kind][0]} [{DECISIONS[kind][1].upper()}]") for kind in (KEEP, FLIP))
-    return (gr.update(value=f"Keep: {LABEL_WORDS[current.label]} [{DECISIONS[KEEP][1].upper()}]"),
-            gr.update(value=f"Flip to {LABEL_WORDS[1 - current.label]} [{DECISIONS[FLIP][1].upper()}]"))
+    return (gr.update(value=f"Keep: {words[current.label]} [{DECISIONS[KEEP][1].upper()}]"),
+            gr.update(value=f"Flip to {words[1 - current.label]} [{DECISIONS[FLIP][1].upper()}]"))
 
 
 def _history(session: ReviewSession):
     """The reviewer's latest decisions not yet taken back, newest first, for the history panel."""
     recent = session.store.recent(session.reviewer, HISTORY_LENGTH)
-    return gr.update(choices=[history_choice(d) for d, undone in recent if not undone], value=None)
+    words = label_words(session.labels)
+    return gr.update(choices=[history_choice(d, words) for d, undone in recent if not undone], value=None)
 
 
-def _picture(current: Item | None) -> tuple[Image.Image | None, str | None]:
+def _picture(current: Item | None, words: Words) -> tuple[Image.Image | None, str | None]:
     """The image with its scored face boxed and captioned, or None and why it cannot be shown."""
     if current is None:
         return None, None
@@ -353,7 +362,7 @@ def _picture(current: Item | None) -> tuple[Image.Image | None, str | None]:
     if scale > 1:
         image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
     if current.box is not None:
-        caption = f"given: {LABEL_WORDS[current.label]}"
+        caption = f"given: {words[current.label]}"
         if current.pred_prob is not None:
             caption += f" · model {current.pred_prob:.0%}"
         draw_captioned_box(image, [round(v * scale) for v in current.box], caption, (255, 60, 60))
@@ -376,14 +385,15 @@ def _describe(session: ReviewSession, progress: Progress, unreadable: str | None
     if current is None:
         return ("**Nothing left under these filters.** Tick other statuses (e.g. *disputed*, *flipped*) to look "
                 "at decided images again.")
+    words = label_words(session.labels)
     model = "no face scored" if current.pred_prob is None else \
-        f"model P(glasses) **{current.pred_prob:.2f}**, label quality {current.score:.3f} (0 = surely wrong)"
+        f"model P({words[1]}) **{current.pred_prob:.2f}**, label quality {current.score:.3f} (0 = surely wrong)"
     face = "" if current.box is not None else "\n\nNo face found in this image: is there a person?"
     readable = f"\n\n**The image cannot be shown:** {literal(unreadable)}." if unreadable else ""
     decided = outcome.describe(list(current.decisions))
     others = code(decided) if decided else "none"
     return (f"**Rank {current.rank:,} of {current.of:,}** · {code(current.path)} · {code(current.source)}\n\n"
-            f"Given label **{LABEL_NAMES[current.label]}** · {model}\n\n"
+            f"Given label **{_label_name(words, current.label)}** · {model}\n\n"
             f"Status **{current.status}** · decisions so far: {others}{face}{readable}")
 
 

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive
 
 from glasses import ImageError, Prediction
-from webapp.rest_models import ErrorModel, PredictionModel
+from webapp.rest_models import ErrorModel, prediction_model
 from webapp.limits import MAX_UPLOAD_BYTES, too_large
 from webapp.shared_predictor import UNEXPECTED_ERROR, SharedPredictor
 
@@ -42,11 +42,13 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-da
 
 
 def rest_router(predictor: SharedPredictor) -> APIRouter:
+    PredictionModel = prediction_model(predictor.labels)   # noqa: N806 - a class, named as the document shows it
     router = APIRouter(prefix="/api")
 
     @router.api_route("/health", methods=["GET", "HEAD"])
     def health() -> dict:
-        return {"status": "ok", "weights": predictor.weights.name, "threshold": predictor.threshold}
+        return {"status": "ok", "weights": predictor.weights.name, "threshold": predictor.threshold,
+                "attribute": predictor.labels.attribute, "labels": list(predictor.labels.pair)}
 
     @router.post("/classify", response_model=PredictionModel, openapi_extra=_UPLOAD_BODY, responses={
         400: {"model": PredictionModel | ErrorModel, "description": "an unreadable photo, or a request without one"},

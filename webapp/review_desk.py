@@ -16,7 +16,7 @@ from relabel.export import ExportError, corrected_manifest, held_out_path, overw
 from relabel.faces import FaceBoxes
 from relabel.session import Filters, ReviewSession
 from relabel.store import ReviewStore
-from relabel.suspects import Ranking, rank_manifest
+from relabel.suspects import ModelError, Ranking, attribute_mismatch, rank_manifest, review_labels
 from webapp.shared_predictor import SharedPredictor
 
 
@@ -35,6 +35,7 @@ class ReviewDesk:
     def __init__(self, manifest: Manifest, store: ReviewStore, predictor: SharedPredictor,
                  export_to: Path | None = None):
         self.manifest, self.store, self.predictor, self.export_to = manifest, store, predictor, export_to
+        self.labels = review_labels(manifest)   # what the labels are of, and their names
         self._ranking: Ranking | None = None
         self._faces: FaceBoxes | None = None
         self._lock = threading.Lock()
@@ -49,7 +50,11 @@ class ReviewDesk:
                                         Path(manifest), Path(db))
             if problem:
                 raise ExportError(problem)
-        return cls(load_manifest(Path(manifest), Path(data_root)), ReviewStore(db), predictor, export_to)
+        loaded = load_manifest(Path(manifest), Path(data_root))
+        problem = None if loaded.pred_prob is not None else attribute_mismatch(loaded, predictor.labels)
+        if problem:   # the ranking would run the served model: it must tell what the labels are of
+            raise ModelError(problem, predictor.weights)
+        return cls(loaded, ReviewStore(db), predictor, export_to)
 
     def export(self) -> Exported:
         """The reviewers' decisions applied to the manifest (relabel.export), written to `export_to` with the

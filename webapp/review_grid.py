@@ -20,7 +20,7 @@ from relabel import outcome
 from relabel.session import Item, ReviewSession
 from relabel.sheets import face_tile
 from relabel.store import FLIP, KEEP
-from webapp.review_words import LABEL_WORDS, file_name
+from webapp.review_words import LABEL_WORDS, Words, file_name
 
 PAGE_SIZE = 24
 COLUMNS = 8
@@ -66,16 +66,17 @@ def answer_kinds(page: GridPage | None, answer) -> dict[str, str]:
     return {item.path: FLIP if i in flipped else KEEP for i, item in enumerate(page.items)}
 
 
-def page_html(page: GridPage | None, empty_text: str) -> str:
-    """The page as HTML: one tile per crop with its key, the given label and what a toggle makes of it."""
+def page_html(page: GridPage | None, empty_text: str, words: Words = LABEL_WORDS) -> str:
+    """The page as HTML: one tile per crop with its key, the given label and what a toggle makes of it, in
+    `words` (the reviewed attribute's, webapp.review_words.label_words)."""
     if page is None or not page.items:
         return f'<div class="review-empty">{html.escape(empty_text)}</div>'
-    tiles = "".join(_tile_html(i, item) for i, item in enumerate(page.items))
+    tiles = "".join(_tile_html(i, item, words) for i, item in enumerate(page.items))
     return (f'<div class="review-page" data-page="{page.token}" style="--columns: {COLUMNS}">{tiles}</div>')
 
 
-def _tile_html(i: int, item: Item) -> str:
-    given = LABEL_WORDS[item.label]
+def _tile_html(i: int, item: Item, words: Words) -> str:
+    given = words[item.label]
     model = "" if item.pred_prob is None else f" · model {item.pred_prob:.0%}"
     picture, problem = _crop_data_uri(item)
     shown = (f'<img src="{picture}" alt="{html.escape(file_name(item.path))}" draggable="false">' if picture else
@@ -87,7 +88,7 @@ def _tile_html(i: int, item: Item) -> str:
             f'aria-pressed="false" title="{html.escape(item.path)}">{shown}{note}'
             f'<span class="review-caption"><kbd>{KEYS[i].upper()}</kbd> '
             f'<span class="review-keep">{given}</span>'
-            f'<span class="review-flip">flip to {LABEL_WORDS[1 - item.label]}</span>'
+            f'<span class="review-flip">flip to {words[1 - item.label]}</span>'
             f'<span class="review-model">{model}</span>{others}</span></button>')
 
 

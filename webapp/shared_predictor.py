@@ -24,6 +24,7 @@ from typing import BinaryIO, TypeVar
 
 from glasses import FaceResult, ImageError, Prediction, Predictor
 from glasses.images import ImageSource, ScaledImage, load_image_scaled
+from glasses.labels import LabelNames
 from glasses.predictor import ManyItem
 from webapp.limits import MAX_SIDE, MIN_FACE_SIZE, WEB_MAX_PIXELS
 
@@ -58,6 +59,11 @@ class SharedPredictor:
     @property
     def threshold(self) -> float:
         return self.predictor.threshold
+
+    @property
+    def labels(self) -> LabelNames:
+        """The model's names for its two answers (glasses / no_glasses for the shipped model)."""
+        return self.predictor.labels
 
     def predict(self, image: ImageSource) -> list[FaceResult]:
         return self._run(self.predictor.predict, image)

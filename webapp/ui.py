@@ -6,6 +6,8 @@ from typing import Callable
 
 import gradio as gr
 
+from glasses.labels import GLASSES_LABELS, LabelNames
+
 from webapp.batch_tab import build_batch_tab
 from webapp.classify_tab import build_classify_tab
 from webapp.context import AppContext
@@ -37,12 +39,20 @@ INTRO = ("# glasses\nFor every face in a photo: a box, and whether the person we
          "(`curl -F image=@photo.jpg URL/api/classify`).")
 
 
+def intro(labels: LabelNames) -> str:
+    """INTRO, for a model of another attribute saying what it tells instead of glasses."""
+    if labels == GLASSES_LABELS:
+        return INTRO
+    told = f"whether it is {labels.word(labels.positive)} or {labels.word(labels.negative)}"
+    return INTRO.replace("whether the person wears glasses", f"{told} (this server's model: {labels.attribute})")
+
+
 def build_ui(context: AppContext) -> gr.Blocks:
     # delete_cache: every hour, uploads and results older than an hour leave Gradio's cache; all of it at exit.
     # GuardedBlocks: every event's file inputs must be uploads to this app (webapp/upload_guard.py).
     with GuardedBlocks(title="glasses: who wears glasses?", analytics_enabled=False,
                        delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(INTRO)
+        gr.Markdown(intro(context.predictor.labels))
         with gr.Tabs():
             for title, build, shown in TABS:
                 if shown(context):
