@@ -146,7 +146,7 @@ def test_the_relabel_tab_is_shown_only_when_the_app_reviews_a_manifest(desk, rev
     """Relabel is the operator's tool: a visitor of an app started without --manifest never sees it."""
     from webapp.ui import build_ui
 
-    model = SimpleNamespace(threshold=0.5, weights=REPO / "weights" / "glasses.pt")
+    model = SimpleNamespace(threshold=0.5, weights=REPO / "weights" / "glasses.pt", labels=GLASSES_LABELS)
     demo = build_ui(AppContext(predictor=model, desk=desk if reviewing else None))
     tabs = [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
     assert tabs == ["Classify", "Batch", "Model"] + ["Relabel"] * reviewing
