@@ -40,14 +40,19 @@ class _Searched:
 
 def predict_batched(predictor: Predictor, items: Iterable[ManyItem], batch_size: int = DEFAULT_BATCH,
                     show_side: int | None = None, window: int = DEFAULT_WINDOW,
-                    unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Iterator[Prediction]:
+                    unexpected: Callable[[str, Exception], str] = _unexpected_reason,
+                    reading: Callable[[int], None] | None = None) -> Iterator[Prediction]:
     """What `predictor.predict_many(items, show_side, unexpected)` yields, in the same order, with the crops
     of up to `window` photos at a time classified in runs of at most `batch_size` faces (at most
-    glasses.predictor.CLASSIFY_BATCH each, which bounds the activations one run holds)."""
+    glasses.predictor.CLASSIFY_BATCH each, which bounds the activations one run holds). `reading(i)` is told
+    before item i (its place in `items`) is read: a worker process says so, so that a decoder crashing it is
+    blamed on that photo, not on the first of its window (glasses/parallel.py)."""
     if batch_size < 1 or window < 1:
         raise ValueError(f"batch_size and window must be positive, got {batch_size} and {window}")
     chunk: list = []
-    for item in items:
+    for position, item in enumerate(items):
+        if reading is not None:
+            reading(position)
         chunk.append(_search(predictor, item, unexpected))
         if len(chunk) == window:
             yield from _finish(predictor, chunk, batch_size, show_side, unexpected)
@@ -76,21 +81,32 @@ def _finish(predictor: Predictor, chunk: list, batch_size: int, show_side: int |
             unexpected) -> Iterator[Prediction]:
     searched = [entry for entry in chunk if isinstance(entry, _Searched)]
     crops = [crop for entry in searched for crop in entry.crops]
-    probs = (np.concatenate([predictor.classify(crops[i:i + batch_size]) for i in range(0, len(crops), batch_size)])
-             if crops else np.zeros(0, np.float32))
+    try:
+        probs = _classify_all(predictor, crops, batch_size)
+    except Exception:  # noqa: BLE001 - e.g. the GPU out of memory: each photo alone, so only those that fail fail
+        probs = None
     start = 0
     for entry in chunk:
         if isinstance(entry, Prediction):
             yield entry
             continue
-        mine = probs[start:start + len(entry.crops)]
+        mine = probs[start:start + len(entry.crops)] if probs is not None else None
         start += len(entry.crops)
         try:
+            if mine is None:
+                mine = _classify_all(predictor, entry.crops, batch_size)
             yield _prediction(predictor, entry, mine, show_side)
         except ImageError as err:
             yield predictor.predict_item(ImageError(entry.name, err.reason))
         except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
             yield predictor.predict_item(ImageError(entry.name, unexpected(entry.name, err)))
+
+
+def _classify_all(predictor: Predictor, crops: list[Image.Image], batch_size: int) -> np.ndarray:
+    """P of each crop, classified in runs of at most `batch_size`."""
+    if not crops:
+        return np.zeros(0, np.float32)
+    return np.concatenate([predictor.classify(crops[i:i + batch_size]) for i in range(0, len(crops), batch_size)])
 
 
 def _prediction(predictor: Predictor, entry: _Searched, probs: np.ndarray, show_side: int | None) -> Prediction:

@@ -64,8 +64,9 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
                               "if absent), mirroring the inputs' folders; JPEGs stay JPEG, other images become "
                               "PNG. DIR must lie outside the inputs")
     predict.add_argument("--threshold", type=_probability, default=None,
-                         help="glasses_prob at or above which a face is labelled glasses "
-                              "(default: the model's, chosen on validation data; see weights/model_card.md)")
+                         help="glasses_prob at or above which a face is labelled glasses (a model of another "
+                              "attribute: its probability and positive label) (default: the model's, chosen on "
+                              "validation data; see its model card)")
     predict.add_argument("--weights", default=str(DEFAULT_WEIGHTS),
                          help="model file: an ONNX export, or a .pt with its export beside it (default: %(default)s)")
     predict.add_argument("--min-face-size", type=_positive_int, default=config.min_face_size,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 from glasses.errors import GlassesError
+from glasses.labels import LabelNameError, check_attribute
 
 MANIFEST_COLUMNS = ("path", "label", "source", "group", "split")
 DECISION_COLUMNS = ("path", "label", "reviewer")   # `python -m relabel decisions` writes them, `import` reads them
@@ -129,8 +130,14 @@ def _attribute(path: Path, rows: list[dict]) -> str | None:
     one manifest's labels are of one attribute."""
     named = sorted({row["attribute"] for row in rows if row["attribute"]})
     if len(named) > 1:
-        raise ManifestError(f"its attribute column names {len(named)} attributes ({', '.join(named[:5])}); the "
-                            "labels of one manifest are of one attribute", path)
+        raise ManifestError(f"its attribute column names {len(named)} attributes "
+                            f"({', '.join(map(repr, named[:5]))}); the labels of one manifest are of one attribute",
+                            path)
+    if named:
+        try:
+            check_attribute(named[0])
+        except LabelNameError as err:
+            raise ManifestError(f"its attribute column: {err}", path) from None
     return named[0] if named else None
 
 

@@ -68,13 +68,15 @@ class Settings:
                          min_face_size=self.min_face_size, max_side=self.max_side, max_pixels=self.max_pixels,
                          threads=self.threads)
 
-    def predict(self, predictor, items: Iterable, window: int | None = None) -> Iterator:
+    def predict(self, predictor, items: Iterable, window: int | None = None, reading=None) -> Iterator:
         """Predictions of `items` (Predictor.predict_many's items), in their order; with `batch_size`, the
-        crops of `window` photos at a time (default glasses.batched's) classified together."""
+        crops of `window` photos at a time (default glasses.batched's) classified together, `reading(i)` told
+        before item i is read."""
         if self.batch_size:
             from glasses.batched import DEFAULT_WINDOW, predict_batched
 
-            return predict_batched(predictor, items, self.batch_size, self.show_side, window=window or DEFAULT_WINDOW)
+            return predict_batched(predictor, items, self.batch_size, self.show_side, window=window or DEFAULT_WINDOW,
+                                   reading=reading)
         return predictor.predict_many(items, self.show_side)
 
 
@@ -126,8 +128,11 @@ def _serve(conn, settings: Settings, overlays) -> None:
         batch = [conn.recv()]
         while conn.poll() and (not settings.batch_size or len(batch) < settings.batch_size):
             batch.append(conn.recv())
+        # Batched, a window's photos are all read before any is answered: say which one is being read, so
+        # that a crash there is blamed on it (_bury).
+        reading = (lambda i, batch=batch: conn.send(("on", batch[i][0]))) if settings.batch_size else None
         for (index, _), prediction in zip(batch, settings.predict(predictor, [many_item(t) for _, t in batch],
-                                                                  len(batch))):
+                                                                  len(batch), reading)):
             if overlays is not None and prediction.error is None and prediction.name in overlays.targets:
                 try:
                     overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
@@ -145,6 +150,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.queued: deque[int] = deque()   # indexes sent and not yet answered, oldest first
+        self.reading: int | None = None     # batched: the index it said it is reading
         self.ready = False                  # its Predictor is built: it is sent photos from then on
 
     def stop(self) -> None:
@@ -290,7 +296,9 @@ def _receive(worker: _Worker, done: dict, sent: dict, template):
         worker.conn.close()
     for message in messages:
         kind = message[0]
-        if kind == "ready":
+        if kind == "on":
+            worker.reading = message[1]
+        elif kind == "ready":
             template, worker.ready = message[1], True
         elif kind == "done":
             _, index, prediction = message
@@ -306,11 +314,13 @@ def _receive(worker: _Worker, done: dict, sent: dict, template):
 
 
 def _bury(worker: _Worker, done: dict, retry: deque, sent: dict, template) -> None:
-    """A dead worker: the photo it was on gets an error row, those queued behind it go back to be re-sent."""
+    """A dead worker: the photo it was on (batched: the one it said it was reading; else the oldest sent) gets
+    an error row, the others queued at it go back to be re-sent."""
     worker.process.join(timeout=5)
     reason = exit_reason(worker.process.exitcode)
     if worker.queued:
-        index = worker.queued.popleft()
+        index = worker.reading if worker.reading in worker.queued else worker.queued[0]
+        worker.queued.remove(index)
         task = sent.pop(index)
         row = f"the worker process predicting this image died ({reason}); the other images were still predicted"
         done[index] = _failed(template, task[1], row)

@@ -164,12 +164,14 @@ def _run(ray, inputs: list, settings: Settings, workers: int | None, overlays) -
     except OSError:
         raise
     except Exception as err:  # noqa: BLE001 - Ray's errors (an actor that could not start, a lost node)
-        raise RayEngineError(f"the Ray pipeline failed: {_first_line(err)}") from None
+        raise RayEngineError(f"the Ray pipeline failed: {_last_line(err)}") from None
     if written != len(records):
         raise RayEngineError(f"the Ray pipeline answered {written} of {len(records)} images")
 
 
-def _first_line(err: Exception) -> str:
+def _last_line(err: Exception) -> str:
+    """The last non-blank line of `err`'s message (Ray puts the cause there, under its own traceback), at most
+    500 characters; the exception's type where the message is blank."""
     text = str(err).strip()
     lines = [line for line in text.splitlines() if line.strip()]
     return (lines[-1] if lines else type(err).__name__)[:500]

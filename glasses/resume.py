@@ -68,7 +68,7 @@ def read_progress(path: str, fmt: str, columns: tuple[str, ...] = COLUMNS) -> Re
         raise ResumeError(f"--resume: {path} is not a glasses {fmt} file (not UTF-8 text)") from None
     if fmt == "csv":
         return _csv_progress(path, text, columns)
-    return _jsonl_progress(path, text)
+    return _jsonl_progress(path, text, columns)
 
 
 def _csv_progress(path: str, text: str, columns: tuple[str, ...]) -> Resumed:
@@ -102,7 +102,8 @@ def _csv_progress(path: str, text: str, columns: tuple[str, ...]) -> Resumed:
     return Resumed(keep, frozenset(names), errors, True)
 
 
-def _jsonl_progress(path: str, text: str) -> Resumed:
+def _jsonl_progress(path: str, text: str, columns: tuple[str, ...]) -> Resumed:
+    prob_key = next(column for column in columns if column.endswith("_prob") and column != "face_prob")
     names, errors = [], 0
     for number, line in enumerate(text.splitlines(), 1):
         try:
@@ -112,6 +113,10 @@ def _jsonl_progress(path: str, text: str) -> Resumed:
         if not (isinstance(obj, dict) and obj.get("schema") == SCHEMA and isinstance(obj.get("name"), str)):
             raise ResumeError(f"--resume: {path} line {number} is not a glasses prediction ({SCHEMA}); give "
                               f"another --output, or the --format it was written in")
+        faces = obj.get("faces")
+        if not isinstance(faces, list) or any(not isinstance(face, dict) or prob_key not in face for face in faces):
+            raise ResumeError(f"--resume: {path} line {number} was written by a model with other labels (its faces "
+                              f"have no {prob_key}); give another --output, or the --weights it was written with")
         names.append(obj["name"])
         errors += obj.get("error") is not None
     return Resumed(len(text.encode("utf-8")), frozenset(names), errors, False)

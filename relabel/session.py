@@ -91,12 +91,13 @@ class ReviewSession:
     what the reviewer's last action did: (RECORDED or UNDONE, the decisions), or None before any."""
 
     def __init__(self, manifest: Manifest, ranking: Ranking, store: ReviewStore, reviewer: str,
-                 filters: Filters = Filters(), faces: FaceBoxes | None = None):
+                 filters: Filters = Filters(), faces: FaceBoxes | None = None, labels=None):
         self.reviewer = reviewer_name(reviewer)
         problem = reviewer_problem(self.reviewer)
         if problem:
             raise ValueError(problem)
         self.manifest, self.ranking, self.store, self.faces = manifest, ranking, store, faces
+        self.labels = labels or review_labels(manifest)   # the names of labels 1 and 0 (glasses.labels)
         self.filters = filters
         self._position = {suspect.path: i for i, suspect in enumerate(ranking.suspects)}
         self._decided: dict[str, list[Decision]] = {}   # the store's current(), refreshed by _decisions()
@@ -106,12 +107,6 @@ class ReviewSession:
         self.current: Item | None = None
         self.last_change: tuple[str, list[Decision]] | None = None
         self._move(0)
-
-    @property
-    def labels(self):
-        """The names of the manifest's labels 1 and 0 (glasses.labels.LabelNames): glasses / no_glasses, or
-        those of the attribute its `attribute` column names."""
-        return review_labels(self.manifest)
 
     @property
     def probabilities(self) -> str:

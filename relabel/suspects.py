@@ -16,8 +16,8 @@ import numpy as np
 from tqdm import tqdm
 
 from glasses.errors import GlassesError
-from glasses.labels import GLASSES_LABELS, LabelNames, names_for
-from glasses.manifest import Manifest
+from glasses.labels import GLASSES_LABELS, LabelNameError, LabelNames, names_for
+from glasses.manifest import Manifest, ManifestError
 
 # Self-confidence without a class adjustment, as cleanlab's get_label_quality_scores(method="self_confidence")
 # computes it, in one numpy line. Chosen on bench/relabel.py's flipped-label recall (docs/relabel.md, "How well
@@ -98,10 +98,19 @@ def attribute_mismatch(manifest: Manifest, labels) -> str | None:
             f"--attribute {wanted})")
 
 
-def review_labels(manifest: Manifest) -> LabelNames:
-    """The names the review shows for a manifest's labels 1 and 0: its attribute column's (glasses.labels),
-    the glasses ones where it has none."""
-    return names_for(manifest.attribute) if manifest.attribute else GLASSES_LABELS
+def review_labels(manifest: Manifest, model_labels: LabelNames | None = None) -> LabelNames:
+    """The names the review shows for a manifest's labels 1 and 0: those of `model_labels` (the served model's,
+    which may be named by its trainer) where it tells the manifest's attribute, else its attribute column's
+    (glasses.labels.names_for), the glasses ones where it has none. Raises ManifestError for an attribute that
+    gives no usable names."""
+    attribute = manifest.attribute or GLASSES_LABELS.attribute
+    if model_labels is not None and model_labels.attribute == attribute:
+        return model_labels
+    try:
+        return names_for(manifest.attribute) if manifest.attribute else GLASSES_LABELS
+    except LabelNameError as err:
+        raise ManifestError(f"its attribute column names {manifest.attribute!r}, which gives no label names "
+                            f"({err})", manifest.path) from None
 
 
 def load_predictor(weights: Path):

@@ -26,8 +26,9 @@ PRED_PROB = [0.05, 0.9, 0.4, 0.2]   # ranked img00, img01, img02, img03
 
 
 class NoModel:
-    """The desk needs the model only for manifests without pred_prob; these have one."""
+    """The desk runs the model only for manifests without pred_prob (these have one); it reads its labels."""
     weights = REPO / "weights" / "glasses.pt"
+    labels = GLASSES_LABELS
 
     def predict(self, image):
         raise AssertionError("the model ran although the manifest has pred_prob")

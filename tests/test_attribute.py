@@ -30,12 +30,24 @@ def test_an_attribute_gets_label_names_a_person_reads(attribute, pair):
     assert names_for(attribute).attribute == attribute
 
 
-@pytest.mark.parametrize("positive, negative", [("Hat", "no_hat"), ("hat", "hat"), ("no_face", "face_ok"),
-                                                ("hat", "error"), ("hat<script>", "no_hat"), ("", "no_hat"),
-                                                ("h" * 33, "no_hat")])
+@pytest.mark.parametrize("positive, negative", [
+    ("Hat", "no_hat"), ("hat", "hat"), ("no_face", "face_ok"), ("hat", "error"), ("hat<script>", "no_hat"),
+    ("", "no_hat"), ("hat\n", "no_hat"), ("h" * 33, "no_hat")])
 def test_label_names_that_would_break_a_column_or_a_page_are_refused(positive, negative):
     with pytest.raises(LabelNameError):
         LabelNames(positive, negative)
+
+
+@pytest.mark.parametrize("attribute", ["Wearing Hat", "Hat\n", "a/b", "", "x" * 65, "![x](http://e)"])
+def test_an_attribute_that_is_not_a_column_name_is_refused(attribute, tmp_path):
+    with pytest.raises(LabelNameError):
+        LabelNames("hat", "no_hat", attribute=attribute)
+    with pytest.raises(LabelNameError):
+        names_for(attribute)
+
+
+def test_every_celeba_column_gets_names():
+    assert names_for("5_o_Clock_Shadow").pair == ("has_5_o_clock_shadow", "no_5_o_clock_shadow")
 
 
 def test_a_model_files_labels_are_read_and_checked(tmp_path):
@@ -101,7 +113,11 @@ def test_a_manifest_names_one_attribute_and_training_checks_it(review_set, tmp_p
     male = load_manifest(tmp_path / "male.csv", data)
     assert male.attribute == "Male"
     assert attribute_of_rows(None, male) == "Male" and attribute_of_rows("Male", male) == "Male"
-    assert attribute_of_rows(None, None) == "Eyeglasses"
+    assert attribute_of_rows(None, None) == "Eyeglasses" and attribute_of_rows("Male", None) == "Male"
+    glasses = load_manifest(manifest, data)                 # no attribute column: its labels are glasses'
+    assert attribute_of_rows(None, glasses) == "Eyeglasses"
+    with pytest.raises(TrainingSetupError, match="of Eyeglasses .it has no attribute column"):
+        attribute_of_rows("Wearing_Hat", glasses)
     with pytest.raises(TrainingSetupError, match="of Male"):
         attribute_of_rows("Wearing_Hat", male)
     write_manifest([dict(row, attribute="Male" if i else "Smiling") for i, row in enumerate(rows)],
@@ -198,3 +214,48 @@ def test_the_apps_words_columns_and_rest_model_follow_the_served_model(tmp_path)
     assert "hat_prob" in schema["$defs"]["FaceModel"]["properties"]
     assert prediction_model(HAT).model_validate(shown.to_dict()).model_dump(by_alias=True) == shown.to_dict()
     assert "hat or no hat" in intro(HAT) and intro(GLASSES_LABELS) == INTRO
+
+
+@pytest.mark.parametrize(("fmt", "message"), [("jsonl", "was written by a model with other labels"),
+                                              ("csv", "with these columns")])
+def test_resume_refuses_a_file_another_models_labels_wrote(tmp_path, random_weights, capsys, fmt, message):
+    from glasses.cli import main
+    from tests.model_files import write_model
+    from training.glasses_net import GlassesNet
+
+    photos = [str(REPO / "webapp" / "examples" / name) for name in ("glasses.jpg", "group.jpg")]
+    out = tmp_path / f"rows.{fmt}"
+    assert main(["predict", photos[0], "--weights", str(random_weights), "--format", fmt, "--output", str(out),
+                 "--quiet"]) == 0
+    written = out.read_bytes()
+    hat = write_model(tmp_path / "hat.pt", GlassesNet(), labels=HAT)
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", *photos, "--weights", str(hat), "--format", fmt, "--output", str(out), "--quiet",
+              "--resume"])
+    assert caught.value.code == 2 and message in capsys.readouterr().err
+    assert out.read_bytes() == written
+
+
+def test_the_result_schema_takes_another_attributes_objects_and_refuses_broken_ones():
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "prediction.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    faces = (FaceResult((1, 2, 30, 40), 0.99, 0.8, "hat", HAT),)
+    hat = Prediction("p.jpg", (100, 80), faces, labels=HAT).to_dict()
+    assert list(validator.iter_errors(hat)) == []
+    for change in (lambda f: f.pop("hat_prob"),                         # no probability
+                   lambda f: f.update(glasses_prob=0.5),                # two of them
+                   lambda f: f.update(hat_prob=1.5),
+                   lambda f: f.update(label="Hat!")):
+        broken = json.loads(json.dumps(hat))
+        change(broken["faces"][0])
+        assert list(validator.iter_errors(broken)), broken
+
+
+def test_a_manifests_attribute_must_be_a_column_name(review_set, tmp_path):
+    manifest, data, _ = review_set
+    rows = load_manifest(manifest, data).rows
+    write_manifest([dict(row, attribute="Hat](http://evil)") for row in rows], tmp_path / "bad.csv")
+    with pytest.raises(ManifestError, match="attribute column"):
+        load_manifest(tmp_path / "bad.csv", data)

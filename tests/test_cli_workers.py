@@ -6,7 +6,7 @@ import os
 import shutil
 import signal
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -137,6 +137,32 @@ def test_a_worker_that_dies_costs_only_its_photo_and_is_replaced(with_crash, ran
     crashed = [p for p in got if p.error is not None]
     assert [p.name for p in crashed] == [with_crash[2]]
     assert crashed[0].error.startswith("the worker process predicting this image died (killed by SIGKILL)")
+    assert [p for p in got if p.error is None] == [p for i, p in enumerate(expected) if i != 2]
+
+
+class _CrashingWhileReading(Predictor):
+    """Dies cutting the faces of an image named *crash*: in batched mode, after the window's earlier photos
+    were read and before any is answered."""
+
+    def _crops(self, source, scaled, boxes):
+        if isinstance(source, str) and "crash" in os.path.basename(source):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super()._crops(source, scaled, boxes)
+
+
+@dataclass(frozen=True)
+class CrashingBatchedSettings(Settings):
+    def predictor(self):
+        return _CrashingWhileReading(self.weights, threads=self.threads)
+
+
+def test_in_batched_mode_the_photo_a_worker_died_on_is_the_one_blamed(with_crash, random_weights):
+    batched = replace(settings_for(random_weights), batch_size=4)
+    expected = predict_with(batched, with_crash)
+    crashing = replace(settings_for(random_weights, CrashingBatchedSettings), batch_size=4)
+    got = finished_within(120, lambda: predict_with(crashing, with_crash))
+    assert [p.name for p in got] == with_crash
+    assert [p.name for p in got if p.error is not None] == [with_crash[2]]     # c_crash.jpg, not a.jpg
     assert [p for p in got if p.error is None] == [p for i, p in enumerate(expected) if i != 2]
 
 

@@ -172,14 +172,23 @@ def _given_manifest(path: Path, data: Path) -> Manifest:
         raise TrainingSetupError(f"cannot train on {err}") from err
 
 
+def given_manifest(args: argparse.Namespace) -> Manifest | None:
+    """The manifest --manifest names, checked (TrainingSetupError naming every bad row), or None."""
+    return _given_manifest(args.manifest, args.data) if args.manifest else None
+
+
 def attribute_of_rows(asked: str | None, manifest: Manifest | None) -> str:
-    """The attribute a run trains: `asked` (--attribute), else the given manifest's `attribute` column, else
-    Eyeglasses. Raises TrainingSetupError when --attribute names another than the manifest's column does."""
-    recorded = manifest.attribute if manifest else None
-    if asked and recorded and asked != recorded:
-        raise TrainingSetupError(f"--attribute {asked}: the labels of {manifest.path} are of {recorded} (its "
-                                 "attribute column)")
-    return asked or recorded or DEFAULT_ATTRIBUTE
+    """The attribute a run trains: the given manifest's (its `attribute` column; a manifest without one is of
+    Eyeglasses), else `asked` (--attribute), else Eyeglasses. Raises TrainingSetupError when --attribute names
+    another than the manifest's: its labels are of the one it says, and a model trained on them under another
+    name would be wrong under it."""
+    if manifest is None:
+        return asked or DEFAULT_ATTRIBUTE
+    recorded = manifest.attribute or DEFAULT_ATTRIBUTE
+    if asked and asked != recorded:
+        where = "its attribute column" if manifest.attribute else "it has no attribute column, so they are glasses'"
+        raise TrainingSetupError(f"--attribute {asked}: the labels of {manifest.path} are of {recorded} ({where})")
+    return recorded
 
 
 def label_names(attribute: str, given: list[str] | None) -> LabelNames:

@@ -78,37 +78,40 @@ def plot_roc_pr(curves: Curves, path: Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def plot_confusion(labels: np.ndarray, probs: np.ndarray, threshold: float, path: Path, title: str = "") -> Path:
+def plot_confusion(labels: np.ndarray, probs: np.ndarray, threshold: float, path: Path, title: str = "",
+                   names: tuple[str, str] = CLASS_NAMES) -> Path:
     """Counts at the shipped threshold; both classes always shown, so a one-class split still gives 2x2."""
     predicted = (np.asarray(probs) >= threshold).astype(int)
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ConfusionMatrixDisplay.from_predictions(np.asarray(labels).astype(int), predicted, labels=[0, 1],
-                                            display_labels=list(CLASS_NAMES), values_format="d", colorbar=False,
+                                            display_labels=list(names), values_format="d", colorbar=False,
                                             ax=ax)
     ax.set_title(f"{title} (threshold {threshold:g})".strip())
     return _save(fig, path)
 
 
-def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: str = "", bins: int = BINS) -> Path:
+def plot_reliability(labels: np.ndarray, probs: np.ndarray, path: Path, title: str = "", bins: int = BINS,
+                     positive: str = "glasses") -> Path:
     """Share of glasses against mean P(glasses) in equal-width bins (on the diagonal: calibrated), above a
     histogram of the probabilities on a log scale (most faces sit near 0 or 1)."""
     fig, (curve_ax, count_ax) = plt.subplots(2, 1, figsize=(5.5, 7), height_ratios=(3, 1), sharex=True)
     CalibrationDisplay.from_predictions(np.asarray(labels).astype(int), np.clip(probs, 0, 1), n_bins=bins,
                                         strategy="uniform", name="model", ax=curve_ax)
-    curve_ax.set(title=title, xlabel="", ylabel="share of faces with glasses")
+    curve_ax.set(title=title, xlabel="", ylabel=f"share of faces with {positive.replace('_', ' ')}")
     count_ax.hist(np.clip(probs, 0, 1), bins=bins, range=(0, 1), color="grey", log=True)
-    count_ax.set(xlabel="P(glasses)", ylabel="faces")
+    count_ax.set(xlabel=f"P({positive})", ylabel="faces")
     return _save(fig, path)
 
 
-def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float) -> list[Path]:
+def write_plots(out_dir: Path, history: list[dict], curves: Curves, threshold: float,
+                names: tuple[str, str] = CLASS_NAMES) -> list[Path]:
     """The plots of a run into `out_dir`: curves.png, roc_pr.png, confusion.png and reliability.png (of the
-    "all" entry)."""
+    "all" entry). `names`: the model's labels for 0 and 1."""
     out_dir = Path(out_dir)
     labels, probs = curves["all"]
     return [
         plot_history(history, out_dir / "curves.png"),
         plot_roc_pr(curves, out_dir / "roc_pr.png", "per source"),
-        plot_confusion(labels, probs, threshold, out_dir / "confusion.png", "all sources"),
-        plot_reliability(labels, probs, out_dir / "reliability.png", "reliability, all sources"),
+        plot_confusion(labels, probs, threshold, out_dir / "confusion.png", "all sources", names),
+        plot_reliability(labels, probs, out_dir / "reliability.png", "reliability, all sources", positive=names[1]),
     ]

@@ -47,9 +47,13 @@ CELEBA_ATTRIBUTES_FILE = Path("celeba_hq") / "CelebAMask-HQ-attribute-anno.txt"
 
 def celeba_attributes(root: Path) -> list[str]:
     """The attribute columns CelebA-HQ's file names (its second line), in order."""
-    with open(root / CELEBA_ATTRIBUTES_FILE) as f:
-        f.readline()
-        return f.readline().split()
+    try:
+        with open(root / CELEBA_ATTRIBUTES_FILE) as f:
+            f.readline()
+            return f.readline().split()
+    except OSError as err:
+        raise UnknownAttributeError(f"{root / CELEBA_ATTRIBUTES_FILE}: cannot be read ({err.strerror or err}); "
+                                    "only CelebA-HQ labels attributes other than Eyeglasses") from None
 
 
 def celeba_hq(root: Path, attribute: str = DEFAULT_ATTRIBUTE) -> list[dict]:

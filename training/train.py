@@ -37,7 +37,9 @@ from training.glasses_net import GlassesNet
 from training.export import export_beside
 from training.model_file import TorchClassifier, save_model
 from training import crops as crop_cache
-from training.data import TrainingSetupError, add_data_arguments, Prepared, augmentations, label_names, prepare
+from glasses.labels import GLASSES_LABELS
+from training.data import (TrainingSetupError, add_data_arguments, Prepared, attribute_of_rows, augmentations,
+                           given_manifest, label_names, prepare)
 from glasses.manifest import ManifestError, load_manifest
 from training.loop import fit, predict, rank
 from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
@@ -93,8 +95,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="repeat the training rows of smaller sources until each is at least this share")
     parser.add_argument("--run-dir", type=Path, default=Path("runs/latest"), help="checkpoints and logs")
     parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
-    parser.add_argument("--out", type=Path, default=Path("weights"),
-                        help="where the model (POSITIVE.pt and .onnx: glasses.pt, hat.pt) and its card go")
+    parser.add_argument("--out", type=Path,
+                        help="where the model (POSITIVE.pt and .onnx: glasses.pt, hat.pt) and its card go "
+                             "(default: weights/ for glasses; runs/POSITIVE/ for another attribute, so that the "
+                             "shipped model's card and plots stay)")
     return parser.parse_args(argv)
 
 
@@ -262,8 +266,9 @@ def run(args: argparse.Namespace, argv) -> int:
     args.run_dir.mkdir(parents=True, exist_ok=True)
 
     raw_rows, listed_rows = label_origin(args)
+    labels = label_names(attribute_of_rows(args.attribute, given_manifest(args)), args.label_names)  # before hours
+    args.out = args.out or (Path("weights") if labels == GLASSES_LABELS else Path("runs") / labels.positive)
     data = prepare_once(args, args.size)
-    labels = label_names(data.attribute, args.label_names)
     if args.manifest and listed_rows is None:   # every row of the file, whatever --sources and --limit kept
         listed_rows = load_manifest(args.manifest, args.data).rows
     detection = data.detection_counts()
@@ -305,7 +310,7 @@ def run(args: argparse.Namespace, argv) -> int:
     save_model(model, weights_path, args.size, DEFAULT_MARGIN, threshold, args.mirror_average, band, labels)
     onnx_path = export_beside(weights_path)
     robustness = corrupted_test(onnx_path, data, args) if args.robustness else None
-    plots = write_plots(args.out / "plots", result.history, curves, threshold)
+    plots = write_plots(args.out / "plots", result.history, curves, threshold, (labels.negative, labels.positive))
     splits = data.column("split")
     write_model_card(args.out, {
         "model": {"file": onnx_path.name, "pytorch_file": weights_path.name, **model.config(),

@@ -16,9 +16,23 @@ _REVIEW_COUNTS = [("reviewed", "reviewed"), ("flipped_to_glasses", "flipped to g
                   ("held_out", "held out")]
 
 
+def _words(card: dict) -> tuple[str, str]:
+    """The card's model's words for its positive and negative labels (a card that records none: glasses)."""
+    labels = card.get("labels") or {}
+    positive, negative = labels.get("positive", "glasses"), labels.get("negative", "no_glasses")
+    return str(positive).replace("_", " "), str(negative).replace("_", " ")
+
+
+def _titled(columns: list[tuple[str, str]], card: dict) -> list[str]:
+    """Column titles with the glasses words replaced by the card's model's."""
+    positive, negative = _words(card)
+    return [title.replace("no glasses", negative).replace("glasses", positive)
+            if "glasses" in title else title for _, title in columns]
+
+
 def test_metrics(card: dict) -> Table:
     """One row per source of the test split (and `all`), the positive class's figures (glasses)."""
-    headers = ["source"] + [title for _, title in _METRICS]
+    headers = ["source"] + _titled(_METRICS, card)
     rows = [[source] + [_cell(figures.get(key)) for key, _ in _METRICS]
             for source, figures in card.get("test_metrics", {}).items()]
     return headers, rows
@@ -26,7 +40,7 @@ def test_metrics(card: dict) -> Table:
 
 def reviews(card: dict) -> Table:
     """One row per source of the labels reviewed by eye before training (relabel/), with what changed."""
-    headers = ["source"] + [title for _, title in _REVIEW_COUNTS]
+    headers = ["source"] + _titled(_REVIEW_COUNTS, card)
     by_source = (card.get("provenance") or {}).get("reviews", {}).get("by_source", {})
     return headers, [[source] + [counts.get(key, 0) for key, _ in _REVIEW_COUNTS]
                      for source, counts in by_source.items()]

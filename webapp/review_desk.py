@@ -35,7 +35,7 @@ class ReviewDesk:
     def __init__(self, manifest: Manifest, store: ReviewStore, predictor: SharedPredictor,
                  export_to: Path | None = None):
         self.manifest, self.store, self.predictor, self.export_to = manifest, store, predictor, export_to
-        self.labels = review_labels(manifest)   # what the labels are of, and their names
+        self.labels = review_labels(manifest, predictor.labels)   # what the labels are of, and their names
         self._ranking: Ranking | None = None
         self._faces: FaceBoxes | None = None
         self._lock = threading.Lock()
@@ -82,7 +82,8 @@ class ReviewDesk:
 
     def session(self, reviewer: str, filters: Filters) -> ReviewSession:
         ranking = self.ranking()
-        return ReviewSession(self.manifest, ranking, self.store, reviewer, filters, self._face_boxes(ranking))
+        return ReviewSession(self.manifest, ranking, self.store, reviewer, filters, self._face_boxes(ranking),
+                             self.labels)
 
     def _face_boxes(self, ranking: Ranking) -> FaceBoxes | None:
         """A pred_prob ranking carries no boxes: one detector, shared by all sessions, finds them ahead."""

@@ -44,7 +44,7 @@ def intro(labels: LabelNames) -> str:
     if labels == GLASSES_LABELS:
         return INTRO
     told = f"whether it is {labels.word(labels.positive)} or {labels.word(labels.negative)}"
-    return INTRO.replace("whether the person wears glasses", f"{told} (this server's model: {labels.attribute})")
+    return INTRO.replace("whether the person wears glasses", f"{told} (this server's model: `{labels.attribute}`)")
 
 
 def build_ui(context: AppContext) -> gr.Blocks:
