@@ -211,7 +211,9 @@ def workers(r: dict) -> str:
         table(["engine", "wall s, median", "photos/s", "wall / workers 1", "rows identical", "target"], rows),
         f"{r['photos']:,} CelebA-HQ photos, `glasses predict ... --format csv --output FILE` in a fresh process "
         f"each time, start-up included; median of {count(r['runs'], 'run')} each, in turns, after one untimed "
-        f"run. workers 2 / workers 1: {fixed(r['ratio'], 3)}."])
+        f"run. workers 2 / workers 1: {fixed(r['ratio'], 3)}."
+        + (f" The bound, two independent one-thread processes on half the photos each at once: "
+           f"{fixed(r['bound'], 3)}." if r.get("bound") is not None else "")])
 
 
 RENDERERS = {"speed.e2e": speed_e2e, "speed.large": speed_large, "speed.found": speed_found,
