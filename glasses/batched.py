@@ -7,8 +7,8 @@ runs of at most `batch_size`, and each photo's Prediction is made from its share
 
 Each face's probability is its own crop's (the classifier and the mirror pass answer each face alone), so the
 rows are the per-photo path's; tests/test_batched.py checks that on the CPU, where this path runs too
-(`glasses predict --batch-size N`). The steps are Predictor's own (load_image_scaled with its hold_side, the
-detector, `_crops`, `classify`), in the order Predictor.predict_scaled takes them.
+(`glasses predict --batch-size N`). The steps are Predictor's own: `search`, `classify`, `results`, in the order
+Predictor.predict_scaled takes them, each photo's errors caught by `guarded` as predict_many catches them.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from glasses.images import ImageError, ImageSource, ScaledImage, load_image_scaled
-from glasses.prediction import FaceResult, Prediction
-from glasses.predictor import ManyItem, Predictor, _name_of, _unexpected_reason
+from glasses.images import ImageSource
+from glasses.prediction import Prediction
+from glasses.predictor import Found, ManyItem, Predictor, _unexpected_reason
 
 DEFAULT_BATCH = 64
 DEFAULT_WINDOW = 32   # photos held at once: their decoded copies are what this path holds in memory
@@ -32,10 +32,7 @@ class _Searched:
 
     name: str
     image: ImageSource
-    scaled: ScaledImage
-    faces: list
-    boxes: list
-    crops: list[Image.Image]
+    found: Found
 
 
 def predict_batched(predictor: Predictor, items: Iterable[ManyItem], batch_size: int = DEFAULT_BATCH,
@@ -53,34 +50,17 @@ def predict_batched(predictor: Predictor, items: Iterable[ManyItem], batch_size:
     for position, item in enumerate(items):
         if reading is not None:
             reading(position)
-        chunk.append(_search(predictor, item, unexpected))
+        chunk.append(predictor.guarded(item, lambda name, image: _Searched(name, image, predictor.search(image)),
+                                       unexpected))
         if len(chunk) == window:
             yield from _finish(predictor, chunk, batch_size, show_side, unexpected)
             chunk = []
     yield from _finish(predictor, chunk, batch_size, show_side, unexpected)
 
 
-def _search(predictor: Predictor, item: ManyItem, unexpected) -> _Searched | Prediction:
-    """The photo read, its faces found and cut out; or its error Prediction, as predict_item makes it."""
-    if isinstance(item, ImageError):
-        return predictor.predict_item(item)
-    name, image = item if isinstance(item, tuple) else (_name_of(item), item)
-    try:
-        image = image() if callable(image) else image
-        scaled = load_image_scaled(image, predictor.hold_side, predictor.max_pixels)
-        faces = predictor.detector.detect(scaled.image, scaled.full_size)
-        boxes = [scaled.to_full(face.box) for face in faces]
-        return _Searched(name, image, scaled, faces, boxes, predictor._crops(image, scaled, boxes))
-    except ImageError as err:
-        return predictor.predict_item(ImageError(name, err.reason))
-    except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-        return predictor.predict_item(ImageError(name, unexpected(name, err)))
-
-
 def _finish(predictor: Predictor, chunk: list, batch_size: int, show_side: int | None,
             unexpected) -> Iterator[Prediction]:
-    searched = [entry for entry in chunk if isinstance(entry, _Searched)]
-    crops = [crop for entry in searched for crop in entry.crops]
+    crops = [crop for entry in chunk if isinstance(entry, _Searched) for crop in entry.found.crops]
     try:
         probs = _classify_all(predictor, crops, batch_size)
     except Exception:  # noqa: BLE001 - e.g. the GPU out of memory: each photo alone, so only those that fail fail
@@ -90,16 +70,20 @@ def _finish(predictor: Predictor, chunk: list, batch_size: int, show_side: int |
         if isinstance(entry, Prediction):
             yield entry
             continue
-        mine = probs[start:start + len(entry.crops)] if probs is not None else None
-        start += len(entry.crops)
-        try:
-            if mine is None:
-                mine = _classify_all(predictor, entry.crops, batch_size)
-            yield _prediction(predictor, entry, mine, show_side)
-        except ImageError as err:
-            yield predictor.predict_item(ImageError(entry.name, err.reason))
-        except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
-            yield predictor.predict_item(ImageError(entry.name, unexpected(entry.name, err)))
+        mine = probs[start:start + len(entry.found.crops)] if probs is not None else None
+        start += len(entry.found.crops)
+        yield predictor.guarded((entry.name, entry.image),
+                                lambda name, image: _prediction(predictor, name, image, entry.found, mine,
+                                                                batch_size, show_side), unexpected)
+
+
+def _prediction(predictor: Predictor, name: str, image: ImageSource, found: Found, probs: np.ndarray | None,
+                batch_size: int, show_side: int | None) -> Prediction:
+    """predict_image's last steps for a searched photo, its crops classified alone where `probs` is None."""
+    if probs is None:
+        probs = _classify_all(predictor, found.crops, batch_size)
+    scaled, faces = predictor.results(image, found, probs, show_side or 0)
+    return predictor.prediction(name, scaled, faces, show_side)
 
 
 def _classify_all(predictor: Predictor, crops: list[Image.Image], batch_size: int) -> np.ndarray:
@@ -107,17 +91,3 @@ def _classify_all(predictor: Predictor, crops: list[Image.Image], batch_size: in
     if not crops:
         return np.zeros(0, np.float32)
     return np.concatenate([predictor.classify(crops[i:i + batch_size]) for i in range(0, len(crops), batch_size)])
-
-
-def _prediction(predictor: Predictor, entry: _Searched, probs: np.ndarray, show_side: int | None) -> Prediction:
-    """predict_scaled's and predict_image's last steps: the faces' results, and a copy to show where asked."""
-    labels = predictor.labels
-    results = tuple(FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
-                               prob=round(float(p), 4), label=labels.label_for(float(p), predictor.threshold),
-                               labels=labels)
-                    for face, box, p in zip(entry.faces, entry.boxes, probs))
-    scaled = entry.scaled
-    if show_side is not None and max(scaled.image.size) < min(show_side, max(scaled.full_size)):
-        scaled = load_image_scaled(entry.image, predictor.show_hold(show_side), predictor.max_pixels)
-    return Prediction(entry.name, entry.scaled.full_size, results, photo=None if show_side is None else scaled,
-                      labels=labels)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -23,6 +25,20 @@ from glasses.weights import DEFAULT_WEIGHTS
 CLASSIFY_BATCH = 64
 # What Predictor.predict_many takes: an image, (name, image or a function reading it), or an ImageError.
 ManyItem = ImageSource | tuple[str, ImageSource | Callable[[], ImageSource]] | ImageError
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One photo searched (Predictor.search): the copy read, its faces, their boxes in pixels of the full image,
+    and their crops for the classifier."""
+
+    scaled: ScaledImage
+    faces: list
+    boxes: list[tuple[float, float, float, float]]
+    crops: list[Image.Image]
 
 
 def _name_of(image: ImageSource) -> str:
@@ -105,14 +121,26 @@ class Predictor:
         The faces never depend on `show_side`: they are found and classified on the copy `hold_side` reads,
         and a photo that copy is too small to show is read again for showing, so that the app, the REST route
         and the CLI give one photo the same answer."""
+        found = self.search(image)
+        return self.results(image, found, self.classify(found.crops), show_side)
+
+    def search(self, image: ImageSource) -> "Found":
+        """predict_scaled's first half: the photo read at `hold_side`, its faces, their boxes in pixels of the
+        full image, and the classifier's crop of each (glasses.batched classifies many photos' crops at once)."""
         scaled = load_image_scaled(image, self.hold_side, self.max_pixels)
         faces = self.detector.detect(scaled.image, scaled.full_size)
         boxes = [scaled.to_full(face.box) for face in faces]
-        probs = self.classify(self._crops(image, scaled, boxes))
+        return Found(scaled, faces, boxes, self._crops(image, scaled, boxes))
+
+    def results(self, image: ImageSource, found: "Found", probs: np.ndarray,
+                show_side: int = 0) -> tuple[ScaledImage, list[FaceResult]]:
+        """predict_scaled's second half: each face of `found` with its probability of `probs`, labelled at this
+        Predictor's threshold, and the copy to show (read again where `found`'s is too small for `show_side`)."""
         results = [FaceResult(box=tuple(int(round(v)) for v in box), face_prob=round(face.prob, 4),
                               prob=round(float(p), 4), label=self.labels.label_for(float(p), self.threshold),
                               labels=self.labels)
-                   for face, box, p in zip(faces, boxes, probs)]
+                   for face, box, p in zip(found.faces, found.boxes, probs)]
+        scaled = found.scaled
         if max(scaled.image.size) < min(show_side, max(scaled.full_size)):
             scaled = load_image_scaled(image, self.show_hold(show_side), self.max_pixels)
         return scaled, results
@@ -129,6 +157,11 @@ class Predictor:
             scaled, faces = self.predict_scaled(image, show_side or 0)
         except ImageError as err:
             raise ImageError(name, err.reason) from None
+        return self.prediction(name, scaled, faces, show_side)
+
+    def prediction(self, name: str, scaled: ScaledImage, faces: list[FaceResult],
+                   show_side: int | None) -> Prediction:
+        """The Prediction of `name`'s faces, keeping `scaled` as its photo where `show_side` asked for one."""
         return Prediction(name, scaled.full_size, tuple(faces), photo=None if show_side is None else scaled,
                           labels=self.labels)
 
@@ -148,11 +181,18 @@ class Predictor:
     def predict_item(self, item: ManyItem, show_side: int | None = None,
                      unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Prediction:
         """predict_many's Prediction for one of its items (for callers that schedule items themselves)."""
+        return self.guarded(item, lambda name, image: self.predict_image(image, name, show_side), unexpected)
+
+    def guarded(self, item: ManyItem, work: Callable[[str, ImageSource], T],
+                unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> T | Prediction:
+        """`work(name, image)` for one of predict_many's items (its image read where it is a function), or the
+        Prediction of its error: the item's own ImageError, one the work raises, or any other failure, in
+        `unexpected`'s words. One bad file never stops the batch."""
         if isinstance(item, ImageError):
             return Prediction.failed(item.source, item.reason, self.labels)
         name, image = item if isinstance(item, tuple) else (_name_of(item), item)
         try:
-            return self.predict_image(image() if callable(image) else image, name, show_side)
+            return work(name, image() if callable(image) else image)
         except ImageError as err:
             return Prediction.failed(name, err.reason, self.labels)
         except Exception as err:  # noqa: BLE001 - one bad file never stops the batch
