@@ -58,6 +58,11 @@ class LabelNames:
         """A label as a page writes it: `no_glasses` -> `no glasses`."""
         return label.replace("_", " ")
 
+    @property
+    def words(self) -> dict[int, str]:
+        """The words of a manifest's labels 1 and 0: {1: "glasses", 0: "no glasses"}."""
+        return {1: self.word(self.positive), 0: self.word(self.negative)}
+
 
 def check_names(positive: str, negative: str) -> None:
     """Raise LabelNameError unless both are plain lowercase words, distinct, and not a reserved word."""

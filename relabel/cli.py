@@ -190,9 +190,8 @@ def _sheets(args, manifest) -> int:
             args.parser.error(f"--paths: {len(unknown)} paths are not in {manifest.path}, e.g. {unknown[0]}")
         suspects = [s for s in ranking.suspects if s.path in wanted]
     try:
-        labels = review_labels(manifest)
-        words = {1: labels.word(labels.positive), 0: labels.word(labels.negative)}
-        sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet, words=words)
+        sheets = write_sheets(suspects, manifest.data_root, args.out, args.per_sheet,
+                              words=review_labels(manifest).words)
     except OSError as err:
         print(f"relabel sheets: {args.out}: cannot be written ({err.strerror or err})", file=sys.stderr)
         return EXIT_REFUSED

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from glasses.detect import FaceDetector
 from glasses.images import ImageError, load_image
+from glasses.labels import GLASSES_LABELS
 from glasses.manifest import CsvError, read_rows
 from relabel.contained import read_contained
 from relabel.suspects import Suspect
@@ -32,7 +33,7 @@ CAPTION = 22          # pixels of text under each face
 COLUMNS = 6
 CONTEXT = 2.0         # shown side, as a multiple of the face box's longer side: brow, temples and forehead
 INDEX_COLUMNS = ("sheet", "number", "path", "label", "pred_prob", "score")
-LABEL_WORDS = {0: "no glasses", 1: "glasses"}   # a glasses manifest's; another attribute's: write_sheets' words
+LABEL_WORDS = GLASSES_LABELS.words   # a glasses manifest's; another attribute's: write_sheets' words
 
 
 @dataclass(frozen=True)

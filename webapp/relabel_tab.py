@@ -31,7 +31,7 @@ from webapp.review_desk import ReviewDesk
 from webapp.review_grid import GRID_CSS, PAGE_SIZE, StaleAnswer, answer_kinds, new_page, page_html
 from webapp.review_keys import ACCEPT_JS, ACCEPT_SETTLED_JS, HELP_CSS, UNDO_KEY, help_html, hotkeys_js
 from webapp.review_stats_view import stats_markdown
-from webapp.review_words import Words, change_line, history_choice, label_words
+from webapp.review_words import Words, change_line, history_choice
 
 # decision -> (button text before a reviewer starts, key); the keys are wired up by HOTKEYS_JS, which the server
 # adds to the page. Keep and flip name the label once an image shows (_decision_buttons).
@@ -60,7 +60,7 @@ HELP_HTML = help_html([(key, f"one image at a time: {text.lower()}") for text, k
 def build_relabel_tab(context: AppContext) -> None:
     """The tab for the desk of an app started with --manifest (webapp.ui leaves the tab out otherwise)."""
     desk = context.desk
-    words = label_words(desk.labels)
+    words = desk.labels.words
     label_choices = [(_label_name(words, label), str(label)) for label in (1, 0)]
     with gr.Row(equal_height=True):
         gr.Markdown(f"Reviewing {code(desk.manifest.path.name)} ({len(desk.manifest.rows):,} rows): labels of "
@@ -237,7 +237,7 @@ def undo_chosen(session: ReviewSession | None, chosen):
         raise gr.Error(str(err), print_exception=False) from None
     except StoreError as err:
         raise gr.Error(str(err)) from None
-    return (change_line(session.last_change, UNDO_KEY, label_words(session.labels)), _history(session),
+    return (change_line(session.last_change, UNDO_KEY, session.labels.words), _history(session),
             _progress(session.progress()))
 
 
@@ -312,7 +312,7 @@ def _view(session: ReviewSession, mode: str = SINGLE):
     HTML) and which view shows. The single view's picture is read only in that view, the grid's crops only in
     the grid; the item text (the current row, the page's first in the grid) is cheap and always written."""
     progress = session.progress()   # counted once: it reads every row's status
-    words = label_words(session.labels)
+    words = session.labels.words
     if mode == GRID:
         page = new_page(session)   # the page starts at the first row still to show: session.current
         picture, unreadable = gr.skip(), None
@@ -346,7 +346,7 @@ def _decision_buttons(current: Item | None, words: Words):
 def _history(session: ReviewSession):
     """The reviewer's latest decisions not yet taken back, newest first, for the history panel."""
     recent = session.store.recent(session.reviewer, HISTORY_LENGTH)
-    words = label_words(session.labels)
+    words = session.labels.words
     return gr.update(choices=[history_choice(d, words) for d, undone in recent if not undone], value=None)
 
 
@@ -385,7 +385,7 @@ def _describe(session: ReviewSession, progress: Progress, unreadable: str | None
     if current is None:
         return ("**Nothing left under these filters.** Tick other statuses (e.g. *disputed*, *flipped*) to look "
                 "at decided images again.")
-    words = label_words(session.labels)
+    words = session.labels.words
     model = "no face scored" if current.pred_prob is None else \
         f"model P({words[1]}) **{current.pred_prob:.2f}**, label quality {current.score:.3f} (0 = surely wrong)"
     face = "" if current.box is not None else "\n\nNo face found in this image: is there a person?"

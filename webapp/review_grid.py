@@ -68,7 +68,7 @@ def answer_kinds(page: GridPage | None, answer) -> dict[str, str]:
 
 def page_html(page: GridPage | None, empty_text: str, words: Words = LABEL_WORDS) -> str:
     """The page as HTML: one tile per crop with its key, the given label and what a toggle makes of it, in
-    `words` (the reviewed attribute's, webapp.review_words.label_words)."""
+    `words` (the reviewed attribute's, glasses.labels.LabelNames.words)."""
     if page is None or not page.items:
         return f'<div class="review-empty">{html.escape(empty_text)}</div>'
     tiles = "".join(_tile_html(i, item, words) for i, item in enumerate(page.items))

@@ -1,6 +1,7 @@
 """Review decisions in words, for the Relabel tab's confirmation line, history panel and buttons: "flipped
 `27909.jpg` to glasses" rather than kind codes and label numbers. The words of labels 1 and 0 are those of the
-attribute under review (`label_words`: glasses / no glasses, or hat / no hat for a manifest of Wearing_Hat).
+attribute under review (glasses.labels.LabelNames.words: glasses / no glasses, or hat / no hat for a manifest of
+Wearing_Hat).
 
 File names and reviewer names come from the manifest and from reviewers: they go into Markdown as code spans
 (webapp.markdown_text.code), never as Markdown of their own.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from glasses.labels import GLASSES_LABELS, LabelNames
+from glasses.labels import GLASSES_LABELS
 from relabel.session import RECORDED
 from relabel.store import FLIP, KEEP, NO_FACE, SKIP, UNSURE, Decision
 from webapp.markdown_text import code
@@ -17,11 +18,7 @@ from webapp.markdown_text import code
 Words = dict[int, str]   # label (1, 0) -> its words
 
 
-def label_words(labels: LabelNames) -> Words:
-    return {1: labels.word(labels.positive), 0: labels.word(labels.negative)}
-
-
-LABEL_WORDS = label_words(GLASSES_LABELS)
+LABEL_WORDS = GLASSES_LABELS.words
 
 
 def file_name(path: str) -> str:
