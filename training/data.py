@@ -135,15 +135,16 @@ class Prepared:
         return {src: dict(Counter(self.crops.status[sources == src].tolist())) for src in sorted(set(sources))}
 
 
-def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit: int | None, size: int,
+def prepare(data: Path, manifest: Path | Manifest | None, sources: list[str] | None, limit: int | None, size: int,
             workers: int, cache_dir: Path, attribute: str | None = None) -> Prepared:
-    """The manifest (given, e.g. corrected by relabel, or built by the importers) and its cached crops.
+    """The manifest (given, e.g. corrected by relabel, as a path or as the Manifest a caller already read, or
+    built by the importers) and its cached crops.
     `sources` keeps only the rows of those sources; None keeps every row of a given manifest (a team's own
     photos too) and builds one from every importer. `attribute` (default: the given manifest's, else
     Eyeglasses) is what the labels are of: the importers read that column, leaving out sources without it.
     Raises TrainingSetupError naming what cannot be used."""
     if manifest:
-        given = _given_manifest(manifest, data)
+        given = manifest if isinstance(manifest, Manifest) else _given_manifest(manifest, data)
         rows = given.rows
         attribute = attribute_of_rows(attribute, given)
     else:
@@ -155,7 +156,7 @@ def prepare(data: Path, manifest: Path | None, sources: list[str] | None, limit:
     if manifest and sources:
         absent = sorted(set(sources) - {row["source"] for row in rows})
         if absent:
-            raise TrainingSetupError(f"--sources {' '.join(absent)}: no row of {manifest} has that source")
+            raise TrainingSetupError(f"--sources {' '.join(absent)}: no row of {given.path} has that source")
         rows = [row for row in rows if row["source"] in sources]
     rows = select(rows, limit)
     crops = crop_cache.load_or_build(rows, data, size, DEFAULT_MARGIN, workers=workers, cache_dir=cache_dir)

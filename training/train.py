@@ -40,7 +40,7 @@ from training import crops as crop_cache
 from glasses.labels import GLASSES_LABELS
 from training.data import (TrainingSetupError, add_data_arguments, Prepared, attribute_of_rows, augmentations,
                            given_manifest, label_names, prepare)
-from glasses.manifest import ManifestError, load_manifest
+from glasses.manifest import Manifest, ManifestError, load_manifest
 from training.loop import fit, predict, rank
 from training.calibration import CalibrationError, expected_calibration_error, fit_platt, fold_into_head
 from training.metrics import best_f1_threshold, summarize
@@ -115,11 +115,12 @@ def start_distributed(device: str) -> str:
     return device
 
 
-def prepare_once(args: argparse.Namespace, size: int) -> Prepared:
-    """Under DDP process 0 detects and caches the crops; the others then read the cache."""
+def prepare_once(args: argparse.Namespace, size: int, given: Manifest | None = None) -> Prepared:
+    """Under DDP process 0 detects and caches the crops; the others then read the cache. `given`: --manifest,
+    already read."""
     def load() -> Prepared:
-        return prepare(args.data, args.manifest, args.sources, args.limit, size, args.workers, args.cache_dir,
-                       args.attribute)
+        return prepare(args.data, given or args.manifest, args.sources, args.limit, size, args.workers,
+                       args.cache_dir, args.attribute)
     if not dist.is_initialized():
         return load()
     data = load() if rank() == 0 else None
@@ -135,10 +136,10 @@ def corrupted_test(onnx_path: Path, data: Prepared, args: argparse.Namespace) ->
     return robustness_table(predictor, [row for row in data.rows if row["split"] == "test"], args.data, args.seed)
 
 
-def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, list[dict] | None]:
-    """With --decisions: the raw rows the importers read (the labels before the review) and every row of
-    --manifest, checked before anything is trained, so that a bad file is named at once, not after hours;
-    without: (None, None). Raises TrainingSetupError naming the file and why."""
+def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, Manifest | None]:
+    """With --decisions: the raw rows the importers read (the labels before the review) and --manifest, both
+    checked before anything is trained, so that a bad file is named at once, not after hours; without: (None,
+    None). Raises TrainingSetupError naming the file and why."""
     if not args.decisions:
         return None, None
     from training.provenance import ProvenanceError, read_decisions
@@ -150,7 +151,7 @@ def label_origin(args: argparse.Namespace) -> tuple[list[dict] | None, list[dict
         read_decisions(args.decisions)
         listed = load_manifest(args.manifest, args.data)
         raw = build_manifest(args.data, attribute=attribute_of_rows(args.attribute, listed), say=lambda _: None)
-        return raw, listed.rows
+        return raw, listed
     except (ProvenanceError, ManifestError, OSError) as err:
         raise TrainingSetupError(f"--decisions: {err}") from err
 
@@ -265,19 +266,19 @@ def run(args: argparse.Namespace, argv) -> int:
     device = start_distributed(args.device)
     args.run_dir.mkdir(parents=True, exist_ok=True)
 
-    raw_rows, listed_rows = label_origin(args)
-    labels = label_names(attribute_of_rows(args.attribute, given_manifest(args)), args.label_names)  # before hours
+    raw_rows, given = label_origin(args)   # the decisions file first, then the manifest they made
+    given = given or given_manifest(args)  # read and checked once, for the labels, training and provenance
+    labels = label_names(attribute_of_rows(args.attribute, given), args.label_names)  # before hours
     args.out = args.out or (Path("weights") if labels == GLASSES_LABELS else Path("runs") / labels.positive)
-    data = prepare_once(args, args.size)
-    if args.manifest and listed_rows is None:   # every row of the file, whatever --sources and --limit kept
-        listed_rows = load_manifest(args.manifest, args.data).rows
+    data = prepare_once(args, args.size, given)
+    listed_rows = given.rows if given else None   # every row of the file, whatever --sources and --limit kept
     detection = data.detection_counts()
     if rank() == 0:
         print("face detection per source:", json.dumps(detection), flush=True)
     train_mask = data.mask("train")
     soft, teacher_size = None, args.teacher_size or args.size
     if args.teacher:
-        teacher_data = data if teacher_size == args.size else prepare_once(args, teacher_size)
+        teacher_data = data if teacher_size == args.size else prepare_once(args, teacher_size, given)
         assert np.array_equal(teacher_data.crops.found, data.crops.found), "one detector, whatever the crop size"
         soft = teacher_targets(args.teacher, teacher_data, train_mask, device, args.run_dir)
     train_set = data.dataset(data.oversampled(train_mask, args.min_source_share), augmentations(), soft)
