@@ -230,7 +230,8 @@ def test_torn_camera_frames_in_cmu_faces_are_processed(random_weights, capsys):
     assert bad_in_mitchell and set(bad_in_mitchell) <= set(mitchell)
 
 
-@pytest.mark.parametrize("flag", ["--threads", "--max-pixels", "--min-face-size", "--max-side"])
+@pytest.mark.parametrize("flag", ["--threads", "--max-pixels", "--min-face-size", "--max-side", "--workers",
+                                  "--batch-size"])
 def test_non_positive_numbers_are_usage_errors(flag, capsys):
     with pytest.raises(SystemExit) as caught:
         main(["predict", "x.jpg", flag, "-1"])
