@@ -21,6 +21,7 @@ from glasses.detect import default_threads
 from glasses.images import ImageError
 from glasses.inputs import Input, as_many_item, expand_inputs
 from glasses.overlay_files import OverlayFolder
+from glasses.labels import LabelNames
 from glasses.parallel import Settings, StartupError, WorkerError, WorkerPool
 from glasses.prediction import COLUMNS, columns
 from glasses.predictor import Predictor
@@ -153,22 +154,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))
     settings = _settings(args, overlays)
     with contextlib.ExitStack() as stack:
-        pool = None
-        if args.engine == "local" and (args.workers or 1) > 1:   # started first: they start while this one does
-            pool = stack.enter_context(WorkerPool(settings, args.workers, overlays))
-        try:   # this process's: says what is wrong with the flags, and predicts while the workers start
-            # (a Ray driver's only checks them, on the CPU: the cluster's nodes may have the GPUs it lacks)
-            predictor = (replace(settings, device="cpu") if args.engine == "ray" else settings).predictor()
-        except (OSError, ValueError, RuntimeError) as err:
+        try:   # says what is wrong with the flags: a worker's Predictor, or this process's
+            if args.engine == "local" and (args.workers or 1) > 1:   # this process hands out photos and writes
+                engine = stack.enter_context(WorkerPool(settings, args.workers, overlays))
+                labels = engine.labels()
+            else:   # a Ray driver's only checks them, on the CPU: the cluster's nodes may have the GPUs it lacks
+                engine = (replace(settings, device="cpu") if args.engine == "ray" else settings).predictor()
+                labels = engine.labels
+        except (OSError, ValueError, RuntimeError) as err:   # StartupError and WorkerError among them
             parser.error(str(err))
-        return _run(args, parser, settings, predictor, pool, inputs, overlays)
+        return _run(args, parser, settings, engine, labels, inputs, overlays)
 
 
-def _run(args, parser, settings: Settings, predictor: Predictor, pool: WorkerPool | None, inputs: list[Input],
+def _run(args, parser, settings: Settings, engine: Predictor | WorkerPool, labels: LabelNames, inputs: list[Input],
          overlays: OverlayFolder | None) -> int:
     """The run once its flags are checked: resume where asked, predict, write; the exit status. The CSV's and
     the table's columns are the model's (its probability's column is named after its positive label)."""
-    done_errors, header, model_columns = 0, True, columns(predictor.labels)
+    done_errors, header, model_columns = 0, True, columns(labels)
     if args.resume:
         try:
             progress = read_progress(args.output, args.format, model_columns)
@@ -184,7 +186,7 @@ def _run(args, parser, settings: Settings, predictor: Predictor, pool: WorkerPoo
         else:
             out = contextlib.nullcontext(sys.stdout)
         with out as stream:
-            predictions, drawn_here = _predictions(args, settings, predictor, pool, inputs, overlays)
+            predictions, drawn_here = _predictions(args, settings, engine, inputs, overlays)
             writer = PredictionWriter(args.format, stream, header, model_columns)
             unreadable = _write_all(predictions, len(inputs), writer, args.quiet, overlays if drawn_here else None)
             return EXIT_SOME_UNREADABLE if unreadable + done_errors else EXIT_OK
@@ -228,7 +230,7 @@ def _settings(args, overlays: OverlayFolder | None) -> Settings:
                     show_side=sys.maxsize if overlays else None)   # the overlay is drawn on the photo at full size
 
 
-def _predictions(args, settings: Settings, predictor: Predictor, pool: WorkerPool | None, inputs: list[Input],
+def _predictions(args, settings: Settings, engine: Predictor | WorkerPool, inputs: list[Input],
                  overlays: OverlayFolder | None):
     """The engine's Predictions of `inputs`, in their order, and whether overlays are this process's to save
     (else the workers save them, so that full-size photos never cross a pipe)."""
@@ -236,9 +238,9 @@ def _predictions(args, settings: Settings, predictor: Predictor, pool: WorkerPoo
         from glasses.ray_engine import predict_ray
 
         return predict_ray(inputs, settings, args.workers, args.address, overlays), False
-    if pool is not None:
-        return pool.predict(inputs, len(inputs), local=predictor), False
-    return settings.predict(predictor, map(as_many_item, inputs)), True
+    if isinstance(engine, WorkerPool):
+        return engine.predict(inputs, len(inputs)), False
+    return settings.predict(engine, map(as_many_item, inputs)), True
 
 
 def _name_of(item: Input) -> str:

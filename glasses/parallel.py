@@ -3,18 +3,25 @@ order.
 
 Why processes: one Predictor runs a photo's steps one after another (decode, detection, crops, classifier),
 and onnxruntime's threads gain little on a 128-pixel canvas; N processes on one thread each keep N cores busy.
-They are started with "forkserver" (where the platform has it, else "spawn"), never "fork": onnxruntime's
-thread pools do not survive a fork, and a forked copy of a process with sessions can hang.
+
+How they start: on Linux by fork, elsewhere by spawn. A forked worker starts with what the main process has
+already imported (onnxruntime, numpy, Pillow) and only builds its own sessions: 0.02-0.06 s, where a fresh
+interpreter ("spawn", "forkserver") spends 0.2 s of a core importing them again, as long as fifty portraits
+take on a 2-core machine. Fork is safe here because a worker uses nothing of its parent's but its imports:
+the main process of a --workers run builds no onnxruntime session and starts no thread (it hands photos out
+and writes rows; the first worker's "ready" says which labels the model writes), and where a caller's process
+does hold sessions of its own (a test suite, a library's caller), the worker leaves them alone and builds its
+own. Each worker closes the main process's pipe ends that the fork copied into it (its own pipe's included),
+or they would stay open there and a worker would never see its pipe close.
 
 How the work moves: the main process hands each worker at most `depth` photos at a time over a pipe of its
 own (photos on disk by path; a zip's images read here, so that their limits are checked in one place, and
 sent as bytes), and writes each answer when every earlier one has come. So the answers are those of one
 process (--workers 1) in the same order, whatever order the workers finish in. Memory holds at most `depth`
 photos a worker, and answers at most AHEAD a worker past the oldest unanswered photo (a slow 100-megapixel
-photo holds the others back no further). While no worker is ready yet, the main process predicts photos
-itself (WorkerPool.predict's `local`). Overlays (--overlay) are drawn and saved by the worker that predicted
-the photo, so full-size photos never cross a pipe; an overlay that cannot be written ends the run as it does
-in one process.
+photo holds the others back no further). Overlays (--overlay) are drawn and saved by the worker that
+predicted the photo, so full-size photos never cross a pipe; an overlay that cannot be written ends the run as
+it does in one process.
 
 A worker that dies (a crash in a decoder, the kernel's out-of-memory killer) takes with it only the photo it
 was on: that photo gets an error row saying so, the photos queued behind it go to the other workers, and a
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-import threading
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -34,6 +41,7 @@ from multiprocessing.connection import wait
 
 from glasses.images import ImageError
 from glasses.inputs import Input
+from glasses.labels import LabelNames
 from glasses.zips import ZipEntry
 
 DEPTH = 2   # photos queued at a worker: one being predicted, one read ahead
@@ -107,11 +115,14 @@ def many_item(task: tuple):
     return ImageError(task[1], task[2])
 
 
-def worker_main(conn, settings: Settings, overlays) -> None:
+def worker_main(conn, settings: Settings, overlays, inherited=()) -> None:
     """A worker: build the Predictor, then answer (index, task) messages with (index, Prediction) until the
-    pipe closes. The main process ends it by closing its pipe (or, when it is still starting, terminating
-    it); a worker ignores Ctrl-C, so that the main process decides."""
+    pipe closes. `inherited`: the main process's pipe ends a fork copied into this process, closed first (see
+    the module's docstring). The main process ends a worker by closing its pipe (or, when it is still
+    starting, terminating it); a worker ignores Ctrl-C, so that the main process decides."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for end in inherited:
+        end.close()
     try:
         _serve(conn, settings, overlays)
     except (EOFError, OSError):   # the main process has gone, or closed the pipe: nothing is left to do
@@ -144,10 +155,12 @@ def _serve(conn, settings: Settings, overlays) -> None:
 
 
 class _Worker:
-    def __init__(self, context, settings: Settings, overlays):
+    def __init__(self, context, settings: Settings, overlays, others: Iterable["_Worker"] = ()):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child, settings, overlays), daemon=True,
-                                       name="glasses-worker")
+        inherited = [*(other.conn for other in others if not other.conn.closed), self.conn] \
+            if context.get_start_method() == "fork" else []
+        self.process = context.Process(target=worker_main, args=(child, settings, overlays, inherited),
+                                       daemon=True, name="glasses-worker")
         self.process.start()
         child.close()
         self.queued: deque[int] = deque()   # indexes sent and not yet answered, oldest first
@@ -174,18 +187,14 @@ def exit_reason(exitcode: int | None) -> str:
 
 
 def context():
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":   # the server imports onnxruntime and the rest once; each worker forks from it
-        ctx.set_forkserver_preload(["glasses.predictor", "glasses.parallel"])
-    return ctx
+    """fork on Linux, spawn elsewhere (see the module's docstring): macOS's system libraries do not survive a
+    fork, and Windows has none."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 class WorkerPool:
-    """`workers` worker processes, started at once from a thread of their own, so that the caller goes on
-    meanwhile (the first start waits for the forkserver to import onnxruntime and the rest: 0.15-0.3 s, as long
-    as fifty portraits take); `predict` runs inputs through them, `close` ends them. See the module's
-    docstring."""
+    """`workers` worker processes, started at once; `labels` waits for the first to be ready, `predict` runs
+    inputs through them, `close` ends them. See the module's docstring."""
 
     def __init__(self, settings: Settings, workers: int, overlays=None, depth: int = DEPTH,
                  max_restarts: int | None = None):
@@ -193,30 +202,21 @@ class WorkerPool:
         self.depth = max(depth, settings.batch_size or 0)
         self.max_restarts = 3 * workers if max_restarts is None else max_restarts
         self._context = context()
-        self.workers: list[_Worker] = []       # appended to by the starting thread as each one starts
-        self._start_error: BaseException | None = None
-        self._starting = threading.Thread(target=self._start_all, args=(workers,), name="glasses-pool-start",
-                                          daemon=True)
-        self._starting.start()
-
-    def _start_all(self, workers: int) -> None:
+        import onnxruntime  # noqa: F401 - imported here once, for every forked worker to start with
+        self.deaths = 0
+        self.template = None       # the first ready worker's error row: this model's labels and row as it writes it
+        self.workers: list[_Worker] = []
         try:
             for _ in range(workers):
                 self.workers.append(self._start())
-        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread, which raises it
-            self._start_error = err
-
-    def _started(self) -> None:
-        """Wait until every first worker has started; raise what stopped their start, if anything did."""
-        self._starting.join()
-        if self._start_error is not None:
-            raise self._start_error
+        except BaseException:
+            self.close()
+            raise
 
     def _start(self) -> _Worker:
-        return _Worker(self._context, self.settings, self.overlays)
+        return _Worker(self._context, self.settings, self.overlays, self.workers)
 
     def close(self) -> None:
-        self._starting.join()
         for worker in self.workers:
             worker.stop()
 
@@ -226,21 +226,23 @@ class WorkerPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def predict(self, inputs: Iterable[Input], total: int, local=None) -> Iterator:
-        """One Prediction per input, in input order (`total`: how many inputs there are). `local`: a Predictor
-        in this process, which predicts photos itself until the first worker is ready: a worker's start (a
-        fresh interpreter importing onnxruntime, then its sessions) takes as long as a hundred portraits, which
-        a short run would otherwise wait for.
+    def labels(self) -> LabelNames:
+        """The model's labels, as the first worker to be ready reports them (StartupError if none can start)."""
+        while self.template is None:
+            self._collect({}, {}, deque(), 0)
+        return self.template.labels
+
+    def predict(self, inputs: Iterable[Input], total: int) -> Iterator:
+        """One Prediction per input, in input order (`total`: how many inputs there are).
 
         Raises StartupError or WorkerError as the module's docstring says, and OSError (naming the file) for
         an overlay that cannot be written."""
-        pool, settings, overlays = self.workers, self.settings, self.overlays
+        pool = self.workers
         tasks = iter(enumerate(inputs))
         retry: deque[int] = deque()
         sent: dict[int, tuple] = {}        # index -> task, until it is answered
         done: dict[int, object] = {}       # answers waiting for an earlier one
-        template = None
-        deaths, written = 0, 0
+        written = 0
 
         def next_task() -> int | None:
             if retry:
@@ -255,8 +257,6 @@ class WorkerPool:
             return index
 
         while written < total:
-            if not self._starting.is_alive() or local is None:
-                self._started()        # every worker started (or why not), before this loop counts on them
             for worker in list(pool):  # keep every ready worker's queue full, re-sent photos first
                 while worker.ready and len(worker.queued) < self.depth:
                     index = next_task()
@@ -268,44 +268,30 @@ class WorkerPool:
                         retry.appendleft(index)
                         break
                     worker.queued.append(index)
-            timeout = None
-            if local is not None and not any(worker.ready for worker in pool):
-                index = next_task()
-                if index is not None:
-                    done[index] = _predict_here(local, settings, sent.pop(index), overlays)
-                    timeout = 0
-            ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout)
-            for worker in list(pool):
-                dead = worker.process.sentinel in ready
-                if worker.conn in ready or dead:
-                    template = _receive(worker, done, sent, template)
-                if dead or worker.conn.closed:
-                    deaths += 1
-                    _bury(worker, done, retry, sent, template)
-                    pool.remove(worker)
-                    if deaths > self.max_restarts:
-                        raise WorkerError(f"worker processes died {deaths} times (the last: "
-                                          f"{exit_reason(worker.process.exitcode)}); {total - written} images "
-                                          f"were not predicted")
-                    pool.append(self._start())
+            self._collect(done, sent, retry, total - written)
             while written in done:
                 yield done.pop(written)
                 written += 1
 
-
-def predict_parallel(inputs: Iterable[Input], total: int, settings: Settings, workers: int, overlays=None,
-                     local=None, **pool_options) -> Iterator:
-    """WorkerPool(settings, workers, overlays).predict(inputs, total, local), the pool closed after."""
-    with WorkerPool(settings, workers, overlays, **pool_options) as pool:
-        yield from pool.predict(inputs, total, local)
-
-
-def _predict_here(predictor, settings: Settings, task: tuple, overlays):
-    """One task predicted in this process, its overlay saved, its photo let go."""
-    prediction = next(iter(settings.predict(predictor, [many_item(task)], 1)))
-    if overlays is not None and prediction.error is None and prediction.name in overlays.targets:
-        overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
-    return replace(prediction, photo=None)
+    def _collect(self, done: dict, sent: dict, retry: deque, left: int) -> None:
+        """Wait for any worker to answer or die; take in what each sent, and replace each that died (its photo
+        answered with an error row, the rest of its queue put in `retry`). `left`: photos not yet written, for
+        WorkerError's message."""
+        pool = self.workers
+        ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool])
+        for worker in list(pool):
+            dead = worker.process.sentinel in ready
+            if worker.conn in ready or dead:
+                self.template = _receive(worker, done, sent, self.template)
+            if dead or worker.conn.closed:
+                self.deaths += 1
+                _bury(worker, done, retry, sent, self.template)
+                worker.conn.close()
+                pool.remove(worker)
+                if self.deaths > self.max_restarts:
+                    raise WorkerError(f"worker processes died {self.deaths} times (the last: "
+                                      f"{exit_reason(worker.process.exitcode)}); {left} images were not predicted")
+                pool.append(self._start())
 
 
 def _receive(worker: _Worker, done: dict, sent: dict, template):

@@ -194,3 +194,30 @@ def test_bad_weights_with_workers_is_a_usage_error_naming_the_file(tmp_path, cap
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"{weights}: model file not found" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- how workers start and end
+
+def test_workers_end_when_the_pool_closes_their_pipes(random_weights):
+    """Forked workers inherit the main process's pipe ends; unless each closes them, no worker sees its pipe
+    close, and closing the pool waits for a timeout, then terminates them."""
+    pool = WorkerPool(settings_for(random_weights), 3)
+    with pool:
+        assert pool.labels().positive == "glasses"
+        got = list(pool.predict([str(EXAMPLES / "glasses.jpg")] * 4, 4))
+        assert [p.error for p in got] == [None] * 4
+        processes = [worker.process for worker in pool.workers]
+    assert [process.exitcode for process in processes] == [0, 0, 0]   # ended by their pipes, not by SIGTERM
+
+
+def test_the_main_process_of_a_workers_run_builds_no_predictor(photos, random_weights, monkeypatch):
+    """The workers are forked from it, which is safe because it holds no onnxruntime session of its own."""
+    main_process, build = os.getpid(), Settings.predictor
+
+    def only_in_a_worker(settings):
+        assert os.getpid() != main_process, "the main process built a Predictor"
+        return build(settings)
+
+    monkeypatch.setattr(Settings, "predictor", only_in_a_worker)
+    code, out, err = run(photos[:1], random_weights, "--format", "csv", "--workers", "2")
+    assert code == 1 and "a_glasses.jpg" in out and "not an image" in out, err
