@@ -8,11 +8,13 @@ How they start: on Linux by fork, elsewhere by spawn. A forked worker starts wit
 already imported (onnxruntime, numpy, Pillow) and only builds its own sessions: 0.02-0.06 s, where a fresh
 interpreter ("spawn", "forkserver") spends 0.2 s of a core importing them again, as long as fifty portraits
 take on a 2-core machine. Fork is safe here because a worker uses nothing of its parent's but its imports:
-the main process of a --workers run builds no onnxruntime session and starts no thread (it hands photos out
-and writes rows; the first worker's "ready" says which labels the model writes), and where a caller's process
-does hold sessions of its own (a test suite, a library's caller), the worker leaves them alone and builds its
-own. Each worker closes the main process's pipe ends that the fork copied into it (its own pipe's included),
-or they would stay open there and a worker would never see its pipe close.
+the main process of a --workers run builds no onnxruntime session and starts no thread of its own (it hands
+photos out and writes rows; the first worker's "ready" says which labels the model writes). Where a caller's
+process does hold sessions (a test suite, a library's caller), the worker must never free one: its thread
+pool's threads did not come with the fork, and freeing it waits for them forever. Nothing in a worker lets go
+of what it inherited but the garbage collector, so everything the fork copies is frozen for the collector
+(gc.freeze) around the fork. And each worker closes the main process's pipe ends that the fork copied into
+it (its own pipe's included), or they would stay open there and a worker would never see its pipe close.
 
 How the work moves: the main process hands each worker at most `depth` photos at a time over a pipe of its
 own (photos on disk by path; a zip's images read here, so that their limits are checked in one place, and
@@ -31,6 +33,7 @@ StartupError, its message a usage error's.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import sys
@@ -157,11 +160,17 @@ def _serve(conn, settings: Settings, overlays) -> None:
 class _Worker:
     def __init__(self, context, settings: Settings, overlays, others: Iterable["_Worker"] = ()):
         self.conn, child = context.Pipe()
-        inherited = [*(other.conn for other in others if not other.conn.closed), self.conn] \
-            if context.get_start_method() == "fork" else []
+        forked = context.get_start_method() == "fork"
+        inherited = [*(other.conn for other in others if not other.conn.closed), self.conn] if forked else []
         self.process = context.Process(target=worker_main, args=(child, settings, overlays, inherited),
                                        daemon=True, name="glasses-worker")
-        self.process.start()
+        if forked:   # the worker's collector never frees what it inherits (see the module's docstring)
+            gc.freeze()
+        try:
+            self.process.start()
+        finally:
+            if forked:
+                gc.unfreeze()
         child.close()
         self.queued: deque[int] = deque()   # indexes sent and not yet answered, oldest first
         self.reading: int | None = None     # batched: the index it said it is reading

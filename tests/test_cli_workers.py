@@ -2,6 +2,7 @@
 a dying worker never stops or hangs the batch."""
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -221,3 +222,26 @@ def test_the_main_process_of_a_workers_run_builds_no_predictor(photos, random_we
     monkeypatch.setattr(Settings, "predictor", only_in_a_worker)
     code, out, err = run(photos[:1], random_weights, "--format", "csv", "--workers", "2")
     assert code == 1 and "a_glasses.jpg" in out and "not an image" in out, err
+
+
+@dataclass(frozen=True)
+class CollectingSettings(Settings):
+    def predictor(self):
+        gc.collect()   # in the worker: whatever it inherited that nothing refers to is freed now, if it can be
+        return super().predictor()
+
+
+def test_a_worker_never_frees_the_sessions_its_parent_left_to_the_collector(random_weights):
+    """A forked worker that frees a copy of its parent's onnxruntime session waits forever for the session's
+    threads, which the fork did not copy."""
+    gc.disable()   # so that the parent's garbage is still there when the worker is forked
+    try:
+        garbage = [Predictor(str(random_weights), threads=2)]
+        garbage.append(garbage)   # a cycle: only the collector frees it
+        del garbage
+        photo = [str(EXAMPLES / "glasses.jpg")]
+        got = finished_within(60, lambda: predict_with(settings_for(random_weights, CollectingSettings), photo, 1))
+        assert [p.error for p in got] == [None]
+    finally:
+        gc.enable()
+        gc.collect()
