@@ -37,19 +37,16 @@ class _Searched:
 
 def predict_batched(predictor: Predictor, items: Iterable[ManyItem], batch_size: int = DEFAULT_BATCH,
                     show_side: int | None = None, window: int = DEFAULT_WINDOW,
-                    unexpected: Callable[[str, Exception], str] = _unexpected_reason,
-                    reading: Callable[[int], None] | None = None) -> Iterator[Prediction]:
+                    unexpected: Callable[[str, Exception], str] = _unexpected_reason) -> Iterator[Prediction]:
     """What `predictor.predict_many(items, show_side, unexpected)` yields, in the same order, with the crops
     of up to `window` photos at a time classified in runs of at most `batch_size` faces (at most
-    glasses.predictor.CLASSIFY_BATCH each, which bounds the activations one run holds). `reading(i)` is told
-    before item i (its place in `items`) is read: a worker process says so, so that a decoder crashing it is
-    blamed on that photo, not on the first of its window (glasses/parallel.py)."""
+    glasses.predictor.CLASSIFY_BATCH each, which bounds the activations one run holds). Each item is taken from
+    `items` just before its photo is read, so that a worker process that marks the item it hands over knows
+    which photo a decoder crashed on (glasses/parallel.py)."""
     if batch_size < 1 or window < 1:
         raise ValueError(f"batch_size and window must be positive, got {batch_size} and {window}")
     chunk: list = []
-    for position, item in enumerate(items):
-        if reading is not None:
-            reading(position)
+    for item in items:
         chunk.append(predictor.guarded(item, lambda name, image: _Searched(name, image, predictor.search(image)),
                                        unexpected))
         if len(chunk) == window:

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import zipfile
+from collections import deque
 from dataclasses import dataclass, replace
 
 import pytest
@@ -207,6 +208,8 @@ def test_workers_end_when_the_pool_closes_their_pipes(random_weights):
         assert pool.labels().positive == "glasses"
         got = list(pool.predict([str(EXAMPLES / "glasses.jpg")] * 4, 4))
         assert [p.error for p in got] == [None] * 4
+        while not all(worker.ready for worker in pool.workers):   # one still starting would be terminated
+            pool._collect({}, {}, deque(), 0)
         processes = [worker.process for worker in pool.workers]
     assert [process.exitcode for process in processes] == [0, 0, 0]   # ended by their pipes, not by SIGTERM
 
