@@ -22,7 +22,7 @@ from glasses.images import ImageError
 from glasses.inputs import Input, as_many_item, expand_inputs
 from glasses.overlay_files import OverlayFolder
 from glasses.labels import LabelNames
-from glasses.parallel import Settings, StartupError, WorkerError, WorkerPool
+from glasses.parallel import TIMEOUT, Settings, StartupError, WorkerError, WorkerPool
 from glasses.prediction import COLUMNS, columns
 from glasses.predictor import Predictor
 from glasses.ray_engine import RayEngineError
@@ -87,6 +87,11 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
     predict.add_argument("--resume", action="store_true",
                          help="continue a stopped run (Ctrl-C, kill -9) from --output FILE (csv or jsonl): photos "
                               "it holds are skipped, a torn last line cut off, the rest appended in order")
+    predict.add_argument("--timeout", metavar="SECONDS", type=_positive_seconds, default=None,
+                         help=f"the longest one photo may take: a worker process still on one photo after SECONDS "
+                              f"is stopped, the photo gets an error row and the run goes on (default: {TIMEOUT:g} "
+                              f"with --workers 2 or more; with --workers 1, giving it predicts in one worker "
+                              f"process, which can be stopped, instead of in this one)")
     predict.add_argument("--engine", choices=("local", "ray"), default="local",
                          help="local: this machine's processes; ray: Ray Data actors on a local Ray instance or "
                               "the cluster --address names (pip install \"glasses[ray]\"; docs/scale.md)")
@@ -125,6 +130,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1e9:   # not inf, nor nan
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _probability(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -155,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(args, overlays)
     with contextlib.ExitStack() as stack:
         try:   # says what is wrong with the flags: a worker's Predictor, or this process's
-            if args.engine == "local" and (args.workers or 1) > 1:   # this process hands out photos and writes
-                engine = stack.enter_context(WorkerPool(settings, args.workers, overlays))
+            if args.engine == "local" and ((args.workers or 1) > 1 or args.timeout):   # this one hands out, writes
+                engine = stack.enter_context(WorkerPool(settings, args.workers or 1, overlays,
+                                                        timeout=args.timeout or TIMEOUT))
                 labels = engine.labels()
             else:   # a Ray driver's only checks them, on the CPU: the cluster's nodes may have the GPUs it lacks
                 engine = (replace(settings, device="cpu") if args.engine == "ray" else settings).predictor()
@@ -206,6 +222,8 @@ def _check_engine(args, parser) -> None:
     """Flags that do not go together, and the Ray engine without Ray: usage errors before anything runs."""
     if args.address and args.engine != "ray":
         parser.error("--address names a Ray cluster: use it with --engine ray")
+    if args.timeout and args.engine == "ray":
+        parser.error("--timeout stops this machine's worker processes: use it with --engine local")
     if args.engine == "ray":
         from glasses.ray_engine import RayMissing, import_ray
 

@@ -32,7 +32,11 @@ it does in one process.
 A worker that dies (a crash in a decoder, the kernel's out-of-memory killer) takes with it only the photo it
 was on: that photo gets an error row saying so, the photos queued behind it go to the other workers, and a
 new worker takes its place. After `max_restarts` deaths the run ends with WorkerError (the rows written so far
-stay written; --resume continues). A worker that cannot build its Predictor (a bad --weights) ends the run with
+stay written; --resume continues). A worker still on one photo after `timeout` seconds (a decoder caught in a
+loop by a hostile file, a read from a share that no longer answers) is killed, and that photo's error row says
+it took too long; the main process looks at the photo each worker is reading at least every quarter of the
+timeout, so a photo is stopped after between 1 and 1.25 timeouts. Such a stop is the photo's, not the
+run's: it does not count towards `max_restarts`. A worker that cannot build its Predictor (a bad --weights) ends the run with
 StartupError, its message a usage error's.
 """
 from __future__ import annotations
@@ -41,6 +45,7 @@ import gc
 import multiprocessing
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -54,6 +59,7 @@ from glasses.zips import ZipEntry
 CHUNK = 4   # photos a message: a worker is woken, and wakes the main process, once for each 4 photos
 DEPTH = 2   # chunks queued at a worker: one being predicted, the next waiting, so that it never waits
 AHEAD = 64  # photos a worker may be handed past the oldest unanswered one
+TIMEOUT = 120.0   # seconds a worker may spend on one photo before it is stopped (--timeout)
 
 
 class StartupError(RuntimeError):
@@ -186,6 +192,17 @@ class _Worker:
         self.queued: deque[int] = deque()   # indexes sent and not yet answered, oldest first
         self.chunks = 0                     # chunks sent and not yet answered
         self.ready = False                  # its Predictor is built: it is sent photos from then on
+        self.seen, self.since = -1, time.monotonic()   # `current` when last looked at, and since when
+        self.stopped = False                # killed for taking too long over one photo
+
+    def overdue(self, timeout: float) -> bool:
+        """Whether it has been on the same photo for `timeout` seconds or more (since this process saw it
+        start: at most a quarter of the timeout late, WorkerPool waking that often)."""
+        now, reading = time.monotonic(), self.current.value
+        if not self.queued or reading != self.seen:
+            self.seen, self.since = reading, now
+            return False
+        return now - self.since >= timeout
 
     def stop(self) -> None:
         """Close its pipe, which ends a ready worker's loop; one still starting is not waited for."""
@@ -217,8 +234,8 @@ class WorkerPool:
     inputs through them, `close` ends them. See the module's docstring."""
 
     def __init__(self, settings: Settings, workers: int, overlays=None, chunk: int = CHUNK,
-                 max_restarts: int | None = None):
-        self.settings, self.overlays = settings, overlays
+                 max_restarts: int | None = None, timeout: float | None = TIMEOUT):
+        self.settings, self.overlays, self.timeout = settings, overlays, timeout
         self.chunk = settings.batch_size or chunk    # batched: a chunk is a window, its crops classified together
         self.max_restarts = 3 * workers if max_restarts is None else max_restarts
         self._context = context()
@@ -309,20 +326,33 @@ class WorkerPool:
         answered with an error row, the rest of its queue put in `retry`). `left`: photos not yet written, for
         WorkerError's message."""
         pool = self.workers
-        ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool])
+        busy = self.timeout is not None and any(worker.queued for worker in pool)
+        ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], self.timeout / 4 if busy else None)
         for worker in list(pool):
             dead = worker.process.sentinel in ready
             if worker.conn in ready or dead:
                 self.template = _receive(worker, done, sent, self.template)
+            if not dead and self.timeout is not None and worker.overdue(self.timeout):
+                worker.stopped = True
+                worker.process.kill()
+                dead = True
             if dead or worker.conn.closed:
-                self.deaths += 1
-                _bury(worker, done, retry, sent, self.template)
+                worker.process.join(timeout=5)
+                if worker.stopped:
+                    row = (f"predicting this image took longer than {self.timeout:g} s (--timeout), so its worker "
+                           f"process was stopped; the other images were still predicted")
+                else:
+                    self.deaths += 1
+                    row = (f"the worker process predicting this image died ({exit_reason(worker.process.exitcode)}"
+                           f"); the other images were still predicted")
+                _bury(worker, done, retry, sent, self.template, row)
                 worker.conn.close()
                 pool.remove(worker)
                 if self.deaths > self.max_restarts:
                     raise WorkerError(f"worker processes died {self.deaths} times (the last: "
                                       f"{exit_reason(worker.process.exitcode)}); {left} images were not predicted")
                 pool.append(self._start())
+
 
 def _receive(worker: _Worker, done: dict, sent: dict, template):
     """Everything `worker` has sent so far; returns the error-row template once it has one. A worker whose
@@ -356,16 +386,13 @@ def _take(worker: _Worker, message: tuple, done: dict, sent: dict, template):
         raise OSError(errno, strerror, filename)
     return template
 
-def _bury(worker: _Worker, done: dict, retry: deque, sent: dict, template) -> None:
-    """A dead worker: the photo it was on (the one it said it was reading, else the oldest sent) gets an error
-    row, the others queued at it go back to be re-sent."""
-    worker.process.join(timeout=5)
-    reason = exit_reason(worker.process.exitcode)
+def _bury(worker: _Worker, done: dict, retry: deque, sent: dict, template, row: str) -> None:
+    """A dead worker: the photo it was on (the one it said it was reading, else the oldest sent) gets the error
+    `row`, the others queued at it go back to be re-sent."""
     if worker.queued:
         index = worker.current.value if worker.current.value in worker.queued else worker.queued[0]
         worker.queued.remove(index)
         task = sent.pop(index)
-        row = f"the worker process predicting this image died ({reason}); the other images were still predicted"
         done[index] = _failed(template, task[1], row)
     retry.extendleft(reversed(worker.queued))
     worker.queued.clear()

@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import signal
+import time
 import zipfile
 from collections import deque
 from dataclasses import dataclass, replace
@@ -248,3 +249,59 @@ def test_a_worker_never_frees_the_sessions_its_parent_left_to_the_collector(rand
     finally:
         gc.enable()
         gc.collect()
+
+
+# ---------------------------------------------------------------- photos that take too long
+
+class _Hanging(Predictor):
+    """A Predictor caught for ever on an image named *hang*, as a decoder in a loop is."""
+
+    def predict_item(self, item, *args, **kwargs):
+        if isinstance(item, str) and "hang" in os.path.basename(item):
+            time.sleep(3600)
+        return super().predict_item(item, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class HangingSettings(Settings):
+    def predictor(self):
+        return _Hanging(self.weights, threads=self.threads)
+
+
+@pytest.fixture(scope="module")
+def with_hang(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hanging")
+    for name in ("a.jpg", "b_hang.jpg", "c.jpg", "d.jpg", "e.jpg", "f_hang.jpg", "g.jpg"):
+        shutil.copy(EXAMPLES / "glasses.jpg", folder / name)
+    return expand_inputs([str(folder)])
+
+
+def test_a_photo_that_takes_too_long_is_stopped_and_the_batch_goes_on(with_hang, random_weights):
+    expected = predict_with(settings_for(random_weights), with_hang)
+    started = time.monotonic()
+    got = finished_within(60, lambda: predict_with(settings_for(random_weights, HangingSettings), with_hang,
+                                                   timeout=1, max_restarts=0))   # a stop is not a death
+    assert time.monotonic() - started < 30
+    assert [p.name for p in got] == with_hang
+    stopped = [p for p in got if p.error is not None]
+    assert [p.name for p in stopped] == [with_hang[1], with_hang[5]]
+    assert all(p.error.startswith("predicting this image took longer than 1 s (--timeout)") for p in stopped)
+    assert [p for p in got if p.error is None] == [p for i, p in enumerate(expected) if i not in (1, 5)]
+
+
+def test_timeout_with_one_worker_predicts_in_a_worker_process(photos, random_weights):
+    assert run(photos, random_weights, "--format", "csv", "--timeout", "60") == \
+        run(photos, random_weights, "--format", "csv")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--timeout", "0"], "--timeout: must be a positive number of seconds, got 0"),
+    (["--timeout", "nan"], "--timeout: must be a positive number of seconds, got nan"),
+    (["--timeout", "5", "--engine", "ray"], "--timeout stops this machine's worker processes"),
+])
+def test_bad_timeouts_are_usage_errors(photos, random_weights, flags, message, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", *photos[:1], "--weights", str(random_weights), *flags])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
