@@ -232,11 +232,20 @@ def test_torn_camera_frames_in_cmu_faces_are_processed(random_weights, capsys):
 
 @pytest.mark.parametrize("flag", ["--threads", "--max-pixels", "--min-face-size", "--max-side", "--workers",
                                   "--batch-size"])
-def test_non_positive_numbers_are_usage_errors(flag, capsys):
+@pytest.mark.parametrize("value", ["-1", "0", "many", "1.5"])
+def test_non_positive_numbers_are_usage_errors(flag, value, capsys):
     with pytest.raises(SystemExit) as caught:
-        main(["predict", "x.jpg", flag, "-1"])
+        main(["predict", "x.jpg", flag, value])
     assert caught.value.code == 2
-    assert "must be a positive whole number" in capsys.readouterr().err
+    assert f"argument {flag}: must be a positive whole number, got {value}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5", "nan", "high"])
+def test_a_threshold_that_is_not_a_probability_is_a_usage_error(value, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["predict", "x.jpg", "--threshold", value])
+    assert caught.value.code == 2
+    assert f"argument --threshold: must be between 0 and 1, got {value}" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- inputs, outputs and model files that go wrong
