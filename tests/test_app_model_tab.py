@@ -59,3 +59,27 @@ def test_the_card_shows_counts_as_tables_not_python_dicts(tmp_path):
 def test_missing_card_is_said(tmp_path):
     [note] = [b for b in built(tmp_path / "glasses.pt") if isinstance(b, gr.Markdown)]
     assert "No model card beside `glasses.pt`" in note.value
+
+
+def test_a_card_not_in_the_form_training_writes_still_builds_the_tab(tmp_path):
+    """Each malformed section is left out with a note; the card's text and the good sections still show."""
+    Image.new("RGB", (40, 30), "white").save(tmp_path.parent / "outside.png")
+    (tmp_path / "model_card.md").write_bytes(b"# card \xff\n")   # not UTF-8
+    (tmp_path / "model_card.json").write_text(json.dumps({
+        "test_metrics": ["not", "a", "mapping"],
+        "provenance": {"reviews": {"by_source": {"celeba_hq": "many"}}},
+        "model": {"file": "glasses.pt", "architecture": "LiteNet", "parameters": 1000, "input_size": 96},
+        "plots": ["../outside.png", 7, ""]}))
+    blocks = built(tmp_path / "glasses.pt")
+    notes = [b.value for b in blocks if isinstance(b, gr.Markdown) and "form training writes" in b.value]
+    assert len(notes) == 2 and notes[0].startswith("*Test metrics") and notes[1].startswith("*Labels reviewed")
+    [table] = [b for b in blocks if isinstance(b, gr.Dataframe)]
+    assert table.label == "Provenance"
+    assert not [b for b in blocks if isinstance(b, gr.Image)]          # a plot outside the card's folder is not shown
+    assert any(isinstance(b, gr.Markdown) and b.value.startswith("# card") for b in blocks)
+
+
+def test_plots_that_are_not_a_list_show_none(tmp_path):
+    (tmp_path / "model_card.md").write_text("# card\n")
+    (tmp_path / "model_card.json").write_text(json.dumps({"plots": "plots/roc_curve.png"}))
+    assert not [b for b in built(tmp_path / "glasses.pt") if isinstance(b, gr.Image)]
