@@ -344,6 +344,33 @@ def test_relabel_accept_button_records_the_page_and_a_second_enter_records_nothi
     page.locator("#review-last").get_by_text("Undone: a page of").wait_for()
 
 
+def test_relabel_enter_on_a_button_reached_by_tab_is_that_buttons_and_a_clicked_one_gives_its_focus_back(
+        page, review_set):
+    """Enter presses the focused button, as everywhere (a crop toggles, Undo undoes); after a mouse click,
+    Enter sends the page again, not the button clicked last."""
+    _, _, db = review_set
+    token = start_in_grid(page, "iris")
+    paths = grid_paths(page)
+    tiles = page.locator("#review-grid .review-tile")
+    tiles.nth(1).focus()                    # as Tab leaves it
+    page.keyboard.press("Enter")            # toggles that crop; sends nothing
+    assert flipped_tiles(page) == [1]
+    page.wait_for_timeout(500)
+    assert decisions_by(db, "iris") == {} and page.evaluate(f"() => {PAGE_JS}") == token
+    tiles.nth(0).click()                    # the mouse: the crop toggles and gives its focus back
+    assert flipped_tiles(page) == [0, 1]
+    assert page.evaluate("() => document.activeElement.closest('.review-tile') === null")
+    page.keyboard.press("Enter")            # so Enter sends the page
+    page.locator("#review-last").get_by_text(f"Recorded: a page of {len(paths)}").wait_for()
+    assert decisions_by(db, "iris") == {path: "flip" if i < 2 else "keep" for i, path in enumerate(paths)}
+    page.wait_for_function(f"() => {PAGE_JS} !== {token!r}")
+    page.locator("#review-undo").focus()
+    page.keyboard.press("Enter")            # Undo's, not Accept's: the page comes back, nothing recorded
+    page.locator("#review-last").get_by_text(f"Undone: a page of {len(paths)}").wait_for()
+    page.wait_for_timeout(500)
+    assert decisions_by(db, "iris") == {}
+
+
 # Whether a click near the top of crop `t` reaches a crop, rather than Gradio's progress overlay, which lies over
 # the top of the grid (80 px) while an event that redraws it runs.
 CLICK_REACHES_JS = ("(t) => { const r = t.getBoundingClientRect(); const hit = document.elementFromPoint("

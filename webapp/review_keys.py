@@ -5,6 +5,10 @@ The keys work wherever the focus is except where typing goes (a text box, a sele
 ticked checkbox or a clicked button keeps the focus and must not swallow them. Enter in the name box starts
 the session and then leaves the box, so that the first decision key is not typed into the name. In the grid,
 a crop's key or a click toggles its label in the browser alone (no server call) and Enter sends the page.
+
+Enter on a focused button (one reached with Tab: a crop, Undo, Refresh) is that button's, as everywhere on
+the web; a button clicked with the mouse gives its focus back, so that the next Enter still sends the page
+rather than pressing the button clicked last.
 """
 from __future__ import annotations
 
@@ -51,6 +55,10 @@ HOTKEYS_TEMPLATE = """() => {
     .forEach((p) => delete p.dataset.sent);
   document.addEventListener("click", (event) => {
     const el = event.target instanceof Element ? event.target : event.target.parentElement;
+    const button = el && el.closest("button");
+    if (button && event.detail > 0 && (button.id.startsWith("review-") || button.closest("[id^='review-']"))) {
+      button.blur();   // clicked, not pressed from the keyboard: Enter goes back to sending the page
+    }
     const tile = el && el.closest("#review-grid .review-tile");
     if (tile) { toggle(tile); return; }
     if (el && el.closest("#review-help-toggle, #review-help-close")) window.reviewToggleHelp();
@@ -62,6 +70,7 @@ HOTKEYS_TEMPLATE = """() => {
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || typing(target)) return;
+    if (event.key === "Enter" && target instanceof Element && target.closest("button, a[href], summary")) return;
     if (!shown(document.getElementById("review-start"))) return;   // another tab is open
     const click = (id) => {
       const button = document.getElementById(id);
