@@ -413,6 +413,35 @@ def test_relabel_grid_a_sent_page_takes_no_toggles_and_clicks_reach_the_crops_wh
     assert flipped_tiles(page) == [1]
 
 
+def test_relabel_grid_a_page_a_filter_is_replacing_takes_no_toggles(page, app_server, review_set):
+    """From a filter's change until the page it asks for is drawn (held here), the page on screen takes no
+    toggle, which would vanish with it; the page drawn then takes them at once. Undo and the view hold the page
+    the same way."""
+    _, _, db = review_set
+    start_in_grid(page, "jack")
+    settled_joins(app_server, page)
+    held = []
+
+    def hold(route):   # answered below, once the page on screen has been tried
+        held.append(route)
+
+    page.route("**/gradio_api/queue/join*", hold)
+    page.locator("#review-statuses").get_by_label("skipped").check()
+    page.wait_for_function("() => document.querySelector('#review-grid .review-page[data-sent]')")
+    page.keyboard.press("2")
+    page.locator("#review-grid .review-tile").nth(0).click(position={"x": 20, "y": 10})
+    assert flipped_tiles(page) == []
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/gradio_api/queue/join*", hold)
+    page.wait_for_function("() => document.querySelector('#review-grid .review-page:not([data-sent])') && "
+                           "document.querySelector('#review-grid [data-testid=status-tracker]')"
+                           ".classList.contains('hide')")
+    page.keyboard.press("2")
+    assert flipped_tiles(page) == [1]
+    assert decisions_by(db, "jack") == {}
+
+
 def test_relabel_question_mark_shows_and_hides_the_keys_except_in_a_text_box(page):
     page.get_by_role("tab", name="Relabel").click()
     panel = page.locator("#review-help-panel")

@@ -29,7 +29,7 @@ from webapp.context import AppContext
 from webapp.markdown_text import code, literal
 from webapp.review_desk import ReviewDesk
 from webapp.review_grid import GRID_CSS, PAGE_SIZE, StaleAnswer, answer_kinds, new_page, page_html
-from webapp.review_keys import ACCEPT_JS, ACCEPT_SETTLED_JS, HELP_CSS, UNDO_KEY, help_html, hotkeys_js
+from webapp.review_keys import ACCEPT_JS, HELP_CSS, HOLD_JS, SETTLED_JS, UNDO_KEY, help_html, hotkeys_js
 from webapp.review_stats_view import stats_markdown
 from webapp.review_words import Words, change_line, history_choice
 
@@ -143,20 +143,22 @@ def build_relabel_tab(context: AppContext) -> None:
         button.click(lambda s, on_screen, kind=kind: decide(s, on_screen, kind), [session, shown], view,
                      api_name=f"review_{kind}")
     accept.click(accept_page, [session, page, answer], view, js=ACCEPT_JS, api_name="review_accept_page").then(
-        None, js=ACCEPT_SETTLED_JS)
-    undo.click(undo_last, [session, mode], view, api_name="review_undo")
-    mode.input(show_mode, [session, mode], view, api_name="review_mode", api_visibility="private")
+        None, js=SETTLED_JS)
+    undo.click(undo_last, [session, mode], view, js=HOLD_JS, api_name="review_undo").then(None, js=SETTLED_JS)
+    mode.input(show_mode, [session, mode], view, js=HOLD_JS, api_name="review_mode",
+               api_visibility="private").then(None, js=SETTLED_JS)
     for box in filters:
-        box.input(lambda s, m, *c: refilter(s, *c, mode=m), [session, mode, *filters], view,
-                  api_name=f"review_filter_{box.elem_id.removeprefix('review-')}", api_visibility="private")
+        box.input(lambda s, m, *c: refilter(s, *c, mode=m), [session, mode, *filters], view, js=HOLD_JS,
+                  api_name=f"review_filter_{box.elem_id.removeprefix('review-')}",
+                  api_visibility="private").then(None, js=SETTLED_JS)
     # preprocess=False: the id is checked here and by the store, whatever a caller sends in place of a choice.
     undo_chosen_button.click(undo_chosen, [session, history], [last, history, progress], preprocess=False,
                              api_name="review_undo_chosen")
     refresh.click(lambda: stats_view(desk), None, stats, api_name="review_stats")
     stats_panel.expand(lambda: stats_view(desk), None, stats, api_name="review_stats_on_open",
                        api_visibility="private")
-    disputed.click(show_disputed, [session, sources, labels], [statuses, mode, *view], api_name="review_disputed",
-                   api_visibility="private")
+    disputed.click(show_disputed, [session, sources, labels], [statuses, mode, *view], js=HOLD_JS,
+                   api_name="review_disputed", api_visibility="private").then(None, js=SETTLED_JS)
     if desk.export_to is not None:
         export_button.click(lambda: export(desk), None, exported, api_name="review_export")
 

@@ -34,8 +34,9 @@ HOTKEYS_TEMPLATE = """() => {
       .includes((el.type || "text").toLowerCase())));
   const shown = (el) => Boolean(el && el.checkVisibility());
   const page = () => { const p = document.querySelector("#review-grid .review-page"); return shown(p) ? p : null; };
-  // A page whose answer has been sent (data-sent) takes no more toggles: it is about to be replaced, and a
-  // toggle shown on it would vanish with it. Gradio's redraw of the next page drops the attribute.
+  // A page whose answer has been sent, or that an Undo, a filter or the view is replacing (data-sent), takes
+  // no more toggles: a toggle shown on it would vanish with it. Gradio's redraw of the next page drops the
+  // attribute; reviewGridSettled drops it where the event ends without one.
   const toggle = (tile) => {
     if (tile.closest(".review-page[data-sent]")) return;
     tile.setAttribute("aria-pressed", String(tile.classList.toggle("flipped")));
@@ -51,6 +52,7 @@ HOTKEYS_TEMPLATE = """() => {
     return JSON.stringify({page: p.dataset.page,
       flip: [...p.querySelectorAll(".review-tile.flipped")].map((tile) => Number(tile.dataset.index))});
   };
+  window.reviewGridHold = () => { const p = page(); if (p) p.dataset.sent = "true"; };
   window.reviewGridSettled = () => document.querySelectorAll("#review-grid .review-page[data-sent]")
     .forEach((p) => delete p.dataset.sent);
   document.addEventListener("click", (event) => {
@@ -95,9 +97,12 @@ HOTKEYS_TEMPLATE = """() => {
 # the hidden answer box's value; the two states are kept on the server whatever the browser sends for them.
 ACCEPT_JS = ("(session, page, answer) => [session, page, "
              "window.reviewGridAnswer ? window.reviewGridAnswer() : answer]")
-# Run in the browser once the Accept event has ended, whatever its outcome (an error or a stale answer leaves the
-# page on screen, and its crops must take toggles again).
-ACCEPT_SETTLED_JS = "() => { if (window.reviewGridSettled) window.reviewGridSettled(); }"
+# Handed as `js` to the events that replace the grid's page (Undo, the filters, the view): the page on screen
+# takes no more toggles from the moment it is asked for; the inputs go on as they are.
+HOLD_JS = "(...inputs) => { if (window.reviewGridHold) window.reviewGridHold(); return inputs; }"
+# Run in the browser once an event that holds the page (HOLD_JS, ACCEPT_JS) has ended, whatever its outcome (an
+# error, a stale answer or nothing to undo leaves the page on screen, and its crops must take toggles again).
+SETTLED_JS = "() => { if (window.reviewGridSettled) window.reviewGridSettled(); }"
 
 
 def help_html(single_keys: list[tuple[str, str]]) -> str:
