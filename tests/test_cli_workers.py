@@ -305,3 +305,17 @@ def test_bad_timeouts_are_usage_errors(photos, random_weights, flags, message, c
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_spawned_workers_write_what_forked_ones_write(random_weights, monkeypatch):
+    """Where there is no fork (macOS, Windows), workers are spawned: fresh interpreters, sent their settings and
+    their shared `current` by pickling."""
+    import multiprocessing
+
+    import glasses.parallel
+
+    inputs = [str(EXAMPLES / "glasses.jpg"), ImageError("locked", "permission denied"), str(EXAMPLES / "group.jpg")]
+    forked = predict_with(settings_for(random_weights), inputs)
+    monkeypatch.setattr(glasses.parallel, "context", lambda: multiprocessing.get_context("spawn"))
+    spawned = finished_within(120, lambda: predict_with(settings_for(random_weights), inputs))
+    assert spawned == forked and [p.error for p in spawned] == [None, "permission denied", None]
