@@ -271,9 +271,11 @@ def show_disputed(session: ReviewSession | None, sources: list[str], labels: lis
 
 
 def stats_view(desk: ReviewDesk) -> str:
+    """The statistics panel, from the store's rows read once (a store of 90,000 decisions takes about a second
+    for current() alone)."""
     try:
-        return stats_markdown(reviewer_stats(desk.store.history(), desk.store.current()),
-                              pair_agreements(desk.store.current()))
+        current = desk.store.current()
+        return stats_markdown(reviewer_stats(desk.store.history(), current), pair_agreements(current))
     except StoreError as err:
         raise gr.Error(str(err)) from None
 
