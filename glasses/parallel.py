@@ -35,9 +35,11 @@ new worker takes its place. After `max_restarts` deaths the run ends with Worker
 stay written; --resume continues). A worker still on one photo after `timeout` seconds (a decoder caught in a
 loop by a hostile file, a read from a share that no longer answers) is killed, and that photo's error row says
 it took too long; the main process looks at the photo each worker is reading at least every quarter of the
-timeout, so a photo is stopped after between 1 and 1.25 timeouts. Such a stop is the photo's, not the
-run's: it does not count towards `max_restarts`. A worker that cannot build its Predictor (a bad --weights) ends the run with
-StartupError, its message a usage error's.
+timeout, so a photo is stopped after between 1 and 1.25 timeouts. Time this process spent away counts for
+no photo: after a gap of more than half the timeout between its looks (the whole run stopped with Ctrl-Z and
+resumed, a write to a stalled pipe), every photo's time starts again. Such a stop is the photo's, not the
+run's: it does not count towards `max_restarts`. A worker that cannot build its Predictor (a bad --weights)
+ends the run with StartupError, its message a usage error's.
 """
 from __future__ import annotations
 
@@ -195,11 +197,13 @@ class _Worker:
         self.seen, self.since = -1, time.monotonic()   # `current` when last looked at, and since when
         self.stopped = False                # killed for taking too long over one photo
 
-    def overdue(self, timeout: float) -> bool:
+    def overdue(self, timeout: float, now: float, away: bool) -> bool:
         """Whether it has been on the same photo for `timeout` seconds or more (since this process saw it
-        start: at most a quarter of the timeout late, WorkerPool waking that often)."""
-        now, reading = time.monotonic(), self.current.value
-        if not self.queued or reading != self.seen:
+        start: at most a quarter of the timeout late, WorkerPool waking that often). `away`: this process has
+        not looked for longer than it means to (the whole run was stopped with Ctrl-Z, a write to a stalled
+        pipe held it), so how long the photo has taken is not known, and its time starts again."""
+        reading = self.current.value
+        if not self.queued or reading != self.seen or away:
             self.seen, self.since = reading, now
             return False
         return now - self.since >= timeout
@@ -241,6 +245,7 @@ class WorkerPool:
         self._context = context()
         import onnxruntime  # noqa: F401 - imported here once, for every forked worker to start with
         self.deaths = 0
+        self._looked = time.monotonic()   # when _collect last looked at the workers' photos
         self.template = None       # the first ready worker's error row: this model's labels and row as it writes it
         self.workers: list[_Worker] = []
         try:
@@ -328,11 +333,14 @@ class WorkerPool:
         pool = self.workers
         busy = self.timeout is not None and any(worker.queued for worker in pool)
         ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], self.timeout / 4 if busy else None)
+        now = time.monotonic()
+        away = self.timeout is not None and now - self._looked > self.timeout / 2
+        self._looked = now
         for worker in list(pool):
             dead = worker.process.sentinel in ready
             if worker.conn in ready or dead:
                 self.template = _receive(worker, done, sent, self.template)
-            if not dead and self.timeout is not None and worker.overdue(self.timeout):
+            if not dead and self.timeout is not None and worker.overdue(self.timeout, now, away):
                 worker.stopped = True
                 worker.process.kill()
                 dead = True

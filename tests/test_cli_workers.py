@@ -319,3 +319,35 @@ def test_spawned_workers_write_what_forked_ones_write(random_weights, monkeypatc
     monkeypatch.setattr(glasses.parallel, "context", lambda: multiprocessing.get_context("spawn"))
     spawned = finished_within(120, lambda: predict_with(settings_for(random_weights), inputs))
     assert spawned == forked and [p.error for p in spawned] == [None, "permission denied", None]
+
+
+@pytest.mark.slow
+def test_a_run_stopped_with_ctrl_z_and_resumed_stops_no_photo_for_the_time_it_was_stopped(tmp_path, random_weights):
+    """The whole process group stopped (SIGTSTP's effect, here SIGSTOP) for longer than --timeout, then resumed:
+    the workers were stopped mid-photo with everything else, so no photo took that long."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(300):
+        shutil.copy(EXAMPLES / "glasses.jpg", folder / f"{i:03d}.jpg")
+    out = tmp_path / "rows.csv"
+    argv = [sys.executable, "-m", "glasses", "predict", str(folder), "--weights", str(random_weights), "--format",
+            "csv", "--output", str(out), "--workers", "2", "--timeout", "1", "--quiet"]
+    run = subprocess.Popen(argv, cwd=REPO, start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None and \
+                (not out.exists() or out.read_bytes().count(b"\n") < 20):   # under way: the workers mid-photo
+            time.sleep(0.01)
+        assert run.poll() is None, f"the run ended before it could be stopped: {run.stderr.read().decode()}"
+        os.killpg(run.pid, signal.SIGSTOP)
+        time.sleep(2.5)
+        os.killpg(run.pid, signal.SIGCONT)
+        assert run.wait(timeout=120) == 0, run.stderr.read().decode()
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert b"took longer than" not in out.read_bytes()
+    assert out.read_bytes().count(b"\n") == 301
