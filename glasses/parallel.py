@@ -8,8 +8,9 @@ How they start: on Linux by fork, elsewhere by spawn. A forked worker starts wit
 already imported (onnxruntime, numpy, Pillow) and only builds its own sessions: 0.02-0.06 s, where a fresh
 interpreter ("spawn", "forkserver") spends 0.2 s of a core importing them again, as long as fifty portraits
 take on a 2-core machine. Fork is safe here because a worker uses nothing of its parent's but its imports:
-the main process of a --workers run builds no onnxruntime session and starts no thread of its own (it hands
-photos out and writes rows; the first worker's "ready" says which labels the model writes). Where a caller's
+the main process of a --workers run builds no onnxruntime session (it hands photos out and writes rows; the
+first worker's "ready" says which labels the model writes), and its one other thread, the progress bar's
+monitor, sleeps between updates and takes no lock a worker needs. Where a caller's
 process does hold sessions (a test suite, a library's caller), the worker must never free one: its thread
 pool's threads did not come with the fork, and freeing it waits for them forever. Nothing in a worker lets go
 of what it inherited but the garbage collector, so everything the fork copies is frozen for the collector
@@ -17,8 +18,9 @@ of what it inherited but the garbage collector, so everything the fork copies is
 it (its own pipe's included), or they would stay open there and a worker would never see its pipe close.
 
 How the work moves: the main process hands each worker chunks of CHUNK photos (fewer near the end, so that
-every worker gets some of the last ones; with a batch size, chunks of that many, whose crops are classified
-together), DEPTH chunks at a time, over a pipe of its own (photos on disk by path; a zip's images read here,
+every worker gets some of the last ones; with a batch size, chunks of glasses.batched's window, whose crops
+are classified together), DEPTH chunks at a time (one carrying a zip's photo bytes only to a worker with
+nothing queued: PIPE_SAFE_BYTES), over a pipe of its own (photos on disk by path; a zip's images read here,
 so that their limits are checked in one place, and sent as bytes); a worker answers a chunk in one message.
 Chunks, because with a message for each photo each worker waited for the main process to wake once a photo:
 2,000 portraits on 2 cores took 5.5 s that way and 4.6 s in chunks of 4 (two independent halves: 4.4 s). The
@@ -62,6 +64,10 @@ CHUNK = 4   # photos a message: a worker is woken, and wakes the main process, o
 DEPTH = 2   # chunks queued at a worker: one being predicted, the next waiting, so that it never waits
 AHEAD = 64  # photos a worker may be handed past the oldest unanswered one
 TIMEOUT = 120.0   # seconds a worker may spend on one photo before it is stopped (--timeout)
+# A chunk carrying more bytes than this (a zip's photos) goes only to a worker with nothing queued: one waiting
+# in a pipe behind a busy worker's chunk would not fit (Linux pipes hold 64-208 KB), so sending it would hold
+# this process until that worker reads, unable to take others' answers or to stop a worker stuck on a photo.
+PIPE_SAFE_BYTES = 32 * 1024
 
 
 class StartupError(RuntimeError):
@@ -240,7 +246,11 @@ class WorkerPool:
     def __init__(self, settings: Settings, workers: int, overlays=None, chunk: int = CHUNK,
                  max_restarts: int | None = None, timeout: float | None = TIMEOUT):
         self.settings, self.overlays, self.timeout = settings, overlays, timeout
-        self.chunk = settings.batch_size or chunk    # batched: a chunk is a window, its crops classified together
+        if settings.batch_size:   # batched: a chunk is a window of photos, their crops classified together
+            from glasses.batched import DEFAULT_WINDOW
+
+            chunk = DEFAULT_WINDOW
+        self.chunk = chunk
         self.max_restarts = 3 * workers if max_restarts is None else max_restarts
         self._context = context()
         import onnxruntime  # noqa: F401 - imported here once, for every forked worker to start with
@@ -256,7 +266,10 @@ class WorkerPool:
             raise
 
     def _start(self) -> _Worker:
-        return _Worker(self._context, self.settings, self.overlays, self.workers)
+        try:
+            return _Worker(self._context, self.settings, self.overlays, self.workers)
+        except OSError as err:   # fork or spawn failed: out of memory, of processes
+            raise WorkerError(f"cannot start a worker process ({err.strerror or err})") from None
 
     def close(self) -> None:
         for worker in self.workers:
@@ -271,7 +284,7 @@ class WorkerPool:
     def labels(self) -> LabelNames:
         """The model's labels, as the first worker to be ready reports them (StartupError if none can start)."""
         while self.template is None:
-            self._collect({}, {}, deque(), 0)
+            self._collect({}, {}, deque(), None)
         return self.template.labels
 
     def predict(self, inputs: Iterable[Input], total: int) -> Iterator:
@@ -314,8 +327,12 @@ class WorkerPool:
                     indexes = next_chunk()
                     if not indexes:
                         break
+                    chunk = [(index, sent[index]) for index in indexes]
+                    if worker.chunks and _bytes_in(chunk) > PIPE_SAFE_BYTES:   # for an idle worker (see above)
+                        retry.extendleft(reversed(indexes))
+                        break
                     try:
-                        worker.conn.send([(index, sent[index]) for index in indexes])
+                        worker.conn.send(chunk)
                     except OSError:    # it died; its sentinel says so below
                         retry.extendleft(reversed(indexes))
                         break
@@ -326,10 +343,10 @@ class WorkerPool:
                 yield done.pop(written)
                 written += 1
 
-    def _collect(self, done: dict, sent: dict, retry: deque, left: int) -> None:
+    def _collect(self, done: dict, sent: dict, retry: deque, left: int | None) -> None:
         """Wait for any worker to answer or die; take in what each sent, and replace each that died (its photo
         answered with an error row, the rest of its queue put in `retry`). `left`: photos not yet written, for
-        WorkerError's message."""
+        WorkerError's message (None: before any photo was handed out)."""
         pool = self.workers
         busy = self.timeout is not None and any(worker.queued for worker in pool)
         ready = wait([w.conn for w in pool] + [w.process.sentinel for w in pool], self.timeout / 4 if busy else None)
@@ -358,8 +375,14 @@ class WorkerPool:
                 pool.remove(worker)
                 if self.deaths > self.max_restarts:
                     raise WorkerError(f"worker processes died {self.deaths} times (the last: "
-                                      f"{exit_reason(worker.process.exitcode)}); {left} images were not predicted")
+                                      f"{exit_reason(worker.process.exitcode)}); "
+                                      + ("none started" if left is None else f"{left} images were not predicted"))
                 pool.append(self._start())
+
+
+def _bytes_in(chunk: list[tuple[int, tuple]]) -> int:
+    """The photo bytes a chunk carries (a zip's images; a path carries none worth counting)."""
+    return sum(len(task[2]) for _, task in chunk if task[0] == "bytes")
 
 
 def _receive(worker: _Worker, done: dict, sent: dict, template):

@@ -257,7 +257,8 @@ class _Hanging(Predictor):
     """A Predictor caught for ever on an image named *hang*, as a decoder in a loop is."""
 
     def predict_item(self, item, *args, **kwargs):
-        if isinstance(item, str) and "hang" in os.path.basename(item):
+        name = item if isinstance(item, str) else item[0] if isinstance(item, tuple) else ""   # a zip's: (name, bytes)
+        if "hang" in os.path.basename(name):
             time.sleep(3600)
         return super().predict_item(item, *args, **kwargs)
 
@@ -287,6 +288,27 @@ def test_a_photo_that_takes_too_long_is_stopped_and_the_batch_goes_on(with_hang,
     assert [p.name for p in stopped] == [with_hang[1], with_hang[5]]
     assert all(p.error.startswith("predicting this image took longer than 1 s (--timeout)") for p in stopped)
     assert [p for p in got if p.error is None] == [p for i, p in enumerate(expected) if i not in (1, 5)]
+
+
+def test_a_photo_from_a_zip_that_takes_too_long_is_stopped_too(tmp_path, random_weights):
+    """A zip's photos travel as bytes: a chunk of them queued behind a busy worker would not fit in the pipe,
+    and sending it would hold the main process, which then could not stop the worker stuck on a photo."""
+    import io
+
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.open(EXAMPLES / "glasses.jpg").resize((600, 600)).save(data, "PNG")
+    assert len(data.getvalue()) > 200_000
+    with zipfile.ZipFile(tmp_path / "photos.zip", "w", zipfile.ZIP_STORED) as archive:
+        for name in ("a", "b_hang", "c", "d", "e", "f", "g", "h", "i", "j"):
+            archive.writestr(f"{name}.png", data.getvalue())
+    inputs = expand_inputs([str(tmp_path / "photos.zip")])
+    got = finished_within(60, lambda: predict_with(settings_for(random_weights, HangingSettings), inputs,
+                                                   timeout=1))
+    assert [p.name for p in got] == [entry.name for entry in inputs]
+    assert [p.name for p in got if p.error is not None] == [inputs[1].name]
+    assert got[1].error.startswith("predicting this image took longer than 1 s")
 
 
 def test_timeout_with_one_worker_predicts_in_a_worker_process(photos, random_weights):
