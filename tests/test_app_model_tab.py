@@ -69,7 +69,7 @@ def test_a_card_not_in_the_form_training_writes_still_builds_the_tab(tmp_path):
         "test_metrics": ["not", "a", "mapping"],
         "provenance": {"reviews": {"by_source": {"celeba_hq": "many"}}},
         "model": {"file": "glasses.pt", "architecture": "LiteNet", "parameters": 1000, "input_size": 96},
-        "plots": ["../outside.png", 7, ""]}))
+        "plots": ["../outside.png", 7, "", "a\u0000.png"]}))
     blocks = built(tmp_path / "glasses.pt")
     notes = [b.value for b in blocks if isinstance(b, gr.Markdown) and "form training writes" in b.value]
     assert len(notes) == 2 and notes[0].startswith("*Test metrics") and notes[1].startswith("*Labels reviewed")

@@ -67,6 +67,12 @@ def _plots(folder: Path, card: dict) -> list[tuple[Path, str]]:
     plots = card.get("plots")
     if not isinstance(plots, list):
         return []
-    inside = folder.resolve()
-    paths = [(folder / plot).resolve() for plot in plots if isinstance(plot, str) and plot]
-    return [(path, path.stem.replace("_", " ")) for path in paths if path.is_relative_to(inside) and path.is_file()]
+    inside, shown = folder.resolve(), []
+    for plot in plots:
+        try:
+            path = (folder / plot).resolve()
+            if path.is_relative_to(inside) and path.is_file():
+                shown.append((path, path.stem.replace("_", " ")))
+        except (TypeError, ValueError, OSError):   # not a name, a NUL in it, a path the system refuses
+            continue
+    return shown

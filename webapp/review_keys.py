@@ -58,8 +58,8 @@ HOTKEYS_TEMPLATE = """() => {
   document.addEventListener("click", (event) => {
     const el = event.target instanceof Element ? event.target : event.target.parentElement;
     const button = el && el.closest("button");
-    if (button && event.detail > 0 && (button.id.startsWith("review-") || button.closest("[id^='review-']"))) {
-      button.blur();   // clicked, not pressed from the keyboard: Enter goes back to sending the page
+    if (button && event.detail > 0 && shown(document.getElementById("review-start"))) {
+      button.blur();   // clicked in the Relabel tab (its tab bar too), not pressed: Enter goes back to the page
     }
     const tile = el && el.closest("#review-grid .review-tile");
     if (tile) { toggle(tile); return; }
