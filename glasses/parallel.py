@@ -10,11 +10,10 @@ interpreter ("spawn", "forkserver") spends 0.2 s of a core importing them again,
 take on a 2-core machine. Fork is safe here because a worker uses nothing of its parent's but its imports:
 the main process of a --workers run builds no onnxruntime session (it hands photos out and writes rows; the
 first worker's "ready" says which labels the model writes), and its one other thread, the progress bar's
-monitor, sleeps between updates and takes no lock a worker needs. Where a caller's
-process does hold sessions (a test suite, a library's caller), the worker must never free one: its thread
-pool's threads did not come with the fork, and freeing it waits for them forever. Nothing in a worker lets go
-of what it inherited but the garbage collector, so everything the fork copies is frozen for the collector
-(gc.freeze) around the fork. And each worker closes the main process's pipe ends that the fork copied into
+monitor, sleeps between updates and takes no lock a worker needs. Where a caller's process does hold sessions
+(a test suite, a library's caller), the worker must never free one: its thread pool's threads did not come
+with the fork, and freeing it waits for them forever. Nothing in a worker lets go of what it inherited but the
+garbage collector, so everything the fork copies is frozen for the collector (gc.freeze) around the fork. And each worker closes the main process's pipe ends that the fork copied into
 it (its own pipe's included), or they would stay open there and a worker would never see its pipe close.
 
 How the work moves: the main process hands each worker chunks of CHUNK photos (fewer near the end, so that
@@ -253,7 +252,8 @@ class WorkerPool:
         self.chunk = chunk
         self.max_restarts = 3 * workers if max_restarts is None else max_restarts
         self._context = context()
-        import onnxruntime  # noqa: F401 - imported here once, for every forked worker to start with
+        if self._context.get_start_method() == "fork":
+            import onnxruntime  # noqa: F401 - imported here once, for every forked worker to start with
         self.deaths = 0
         self._looked = time.monotonic()   # when _collect last looked at the workers' photos
         self.template = None       # the first ready worker's error row: this model's labels and row as it writes it
@@ -416,6 +416,7 @@ def _take(worker: _Worker, message: tuple, done: dict, sent: dict, template):
         _, errno, strerror, filename = message
         raise OSError(errno, strerror, filename)
     return template
+
 
 def _bury(worker: _Worker, done: dict, retry: deque, sent: dict, template, row: str) -> None:
     """A dead worker: the photo it was on (the one it said it was reading, else the oldest sent) gets the error
