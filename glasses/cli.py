@@ -123,34 +123,29 @@ class _Retired(argparse.Action):
         parser.error(f"{option_string} is not used: {self.hint}")
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, kind: type, fits, must: str):
+    """`text` as a `kind` for which `fits(value)` holds; else argparse's error, saying what it `must` be (a
+    word that is no number gets the same words as a number out of range, with the flag's name, which argparse
+    adds)."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+        value = None
+    if value is None or not fits(value):
+        raise argparse.ArgumentTypeError(f"must be {must}, got {text}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda value: value >= 1, "a positive whole number")
 
 
 def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value < 1e9:   # not inf, nor nan
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
+    return _number(text, float, lambda value: 0.0 < value < 1e9, "a positive number of seconds")   # not inf, nan
 
 
 def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+    return _number(text, float, lambda value: 0.0 <= value <= 1.0, "between 0 and 1")
 
 
 def main(argv: list[str] | None = None) -> int:
