@@ -293,7 +293,7 @@ def _write_all(predictions, total: int, writer: PredictionWriter, quiet: bool,
         writer.write(prediction)
         if prediction.error is not None:
             unreadable += 1
-        elif overlays:
-            overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
+        if overlays:
+            overlays.save_for(prediction)
     writer.close()
     return unreadable

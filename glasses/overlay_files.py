@@ -57,6 +57,12 @@ class OverlayFolder:
             targets[name], first[target] = target, name
         return cls(targets)
 
+    def save_for(self, prediction) -> None:
+        """Save the overlay of a Prediction that has its photo (Predictor's `show_side`), where one is planned for
+        it: none for a photo that could not be read. An OSError names the overlay file."""
+        if prediction.error is None and prediction.name in self.targets:
+            self.save(prediction.name, prediction.photo.image, list(prediction.faces))
+
     def save(self, name: str, image: Image.Image, faces: list[FaceResult]) -> None:
         """Draw `faces` on `image` (the photo its Prediction names `name`) and write it; an OSError names the
         overlay file."""

@@ -162,9 +162,9 @@ def _serve(conn, settings: Settings, overlays, current) -> None:
         chunk = conn.recv()
         answers = []
         for (index, _), prediction in zip(chunk, settings.predict(predictor, _marked(chunk, current), len(chunk))):
-            if overlays is not None and prediction.error is None and prediction.name in overlays.targets:
+            if overlays is not None:
                 try:
-                    overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
+                    overlays.save_for(prediction)
                 except OSError as err:
                     conn.send(("overlay_error", err.errno, err.strerror, err.filename))
                     return

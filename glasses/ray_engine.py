@@ -67,10 +67,10 @@ class PredictorActor:
 
     def _overlay(self, prediction) -> str:
         """Save the overlay where one is asked for; "" or, where it cannot be written, the OSError as JSON."""
-        if self.overlays is None or prediction.error is not None or prediction.name not in self.overlays.targets:
+        if self.overlays is None:
             return ""
         try:
-            self.overlays.save(prediction.name, prediction.photo.image, list(prediction.faces))
+            self.overlays.save_for(prediction)
         except OSError as err:
             return json.dumps([err.errno, err.strerror, err.filename])
         return ""
